@@ -18,4 +18,8 @@ module.exports = {
   // The suites share one machine of 2 cores and, for integration tiers, one
   // local control plane: run files one at a time.
   maxWorkers: 1,
+  globalSetup: "<rootDir>/tests/support/global-setup.js",
+  globalTeardown: "<rootDir>/tests/support/global-teardown.js",
+  // Integration suites talk to real API servers; give them room.
+  testTimeout: 120000,
 };

@@ -16,9 +16,16 @@ import (
 )
 
 func main() {
+	// Flag names match the etcd binary's own, so the local environment can
+	// start either this program or a released etcd found on PATH.
 	dataDir := flag.String("data-dir", "", "directory for etcd data (required)")
-	clientURL := flag.String("listen-client-url", "http://127.0.0.1:2379", "client URL")
-	peerURL := flag.String("listen-peer-url", "http://127.0.0.1:2380", "peer URL")
+	clientURL := flag.String("listen-client-urls", "http://127.0.0.1:2379", "client URL")
+	peerURL := flag.String("listen-peer-urls", "http://127.0.0.1:2380", "peer URL")
+	flag.String("advertise-client-urls", "", "accepted for compatibility; the client URL is advertised")
+	flag.String("initial-advertise-peer-urls", "", "accepted for compatibility; the peer URL is advertised")
+	flag.String("initial-cluster", "", "accepted for compatibility; a single member is always used")
+	flag.String("name", "default", "member name")
+	noFsync := flag.Bool("unsafe-no-fsync", true, "skip fsync (test data is disposable)")
 	flag.Parse()
 	if *dataDir == "" {
 		log.Fatal("--data-dir is required")
@@ -34,7 +41,7 @@ func main() {
 
 	cfg := embed.NewConfig()
 	cfg.Dir = *dataDir
-	cfg.Name = "local"
+	cfg.Name = "default"
 	cfg.ListenClientUrls = []url.URL{*cu}
 	cfg.AdvertiseClientUrls = []url.URL{*cu}
 	cfg.ListenPeerUrls = []url.URL{*pu}
@@ -42,7 +49,7 @@ func main() {
 	cfg.InitialCluster = cfg.Name + "=" + pu.String()
 	// Test data is disposable: skipping fsync makes a local control plane
 	// several times faster on slow disks.
-	cfg.UnsafeNoFsync = true
+	cfg.UnsafeNoFsync = *noFsync
 	cfg.LogLevel = "warn"
 
 	e, err := embed.StartEtcd(cfg)

@@ -1,0 +1,175 @@
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import type { IssuerMode } from "./control-plane/cluster";
+import { alive, readPid, up } from "./control-plane/environment";
+import { ensureToolchain } from "./toolchain/toolchain";
+
+const USAGE = `usage: enforce-local <command> [flags]
+
+commands:
+  up --dir DIR [--clusters N] [--issuer-mode NAME=MODE ...]
+      start N local clusters (default 1) and run in the foreground until
+      SIGINT/SIGTERM; DIR/ready.json appears once everything is ready.
+      MODE is apiserver (default), cluster-local (private, like kind) or
+      disabled (no issuer discovery: a misconfigured cluster).
+  down --dir DIR
+      stop the environment running in DIR and every process it started.
+  rotate-key --dir DIR --cluster NAME [--keep-old]
+      rotate that cluster's service-account signing key.
+  build
+      build (or find in the cache) the Go toolchain, printing where it is.
+`;
+
+class UsageError extends Error {}
+
+/** Entry point of the `enforce-local` bin; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "up":
+        return await cmdUp(rest);
+      case "down":
+        return await cmdDown(rest);
+      case "rotate-key":
+        return await cmdRotate(rest);
+      case "build":
+        return await cmdBuild();
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`enforce-local: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`enforce-local: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+const progress = (line: string) => process.stderr.write(line + "\n");
+
+function requireDir(dir: string | undefined): string {
+  if (!dir) throw new UsageError("--dir is required");
+  return path.resolve(dir);
+}
+
+async function cmdUp(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      dir: { type: "string" },
+      clusters: { type: "string", default: "1" },
+      "issuer-mode": { type: "string", multiple: true },
+    },
+  });
+  const dir = requireDir(values.dir);
+  const n = Number(values.clusters);
+  if (!Number.isInteger(n) || n < 1 || n > 8) throw new UsageError("--clusters must be a whole number from 1 to 8");
+  const issuerModes: Record<string, IssuerMode> = {};
+  for (const spec of values["issuer-mode"] ?? []) {
+    const m = /^([\w-]+)=(apiserver|cluster-local|disabled)$/.exec(spec);
+    if (!m) throw new UsageError(`--issuer-mode "${spec}": expected NAME=apiserver|cluster-local|disabled`);
+    issuerModes[m[1]] = m[2] as IssuerMode;
+  }
+
+  const env = await up({ dir, clusters: n, issuerModes, progress });
+  progress(`Ready: ${path.join(dir, "ready.json")}`);
+  for (const c of env.ready.clusters) {
+    progress(`  ${c.name}: ${c.apiServer}  kubectl --kubeconfig ${c.kubeconfig} get ns`);
+  }
+  progress(`Stop with Ctrl-C or "enforce-local down --dir ${dir}".`);
+
+  const signalled = new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  const outcome = await Promise.race([signalled.then((s) => ({ signal: s })), env.failed.then((f) => ({ failure: f }))]);
+  if ("failure" in outcome) progress(`enforce-local: ${outcome.failure}\nStopping everything.`);
+  else progress(`Received ${outcome.signal}, stopping...`);
+  await env.stop();
+  progress("Stopped.");
+  return "failure" in outcome ? 1 : 0;
+}
+
+async function cmdDown(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { dir: { type: "string" } } });
+  const dir = requireDir(values.dir);
+  const pid = readPid(dir);
+  const children = readChildPids(dir);
+  if (pid === undefined || !alive(pid)) {
+    // The up process is gone; still make sure nothing it started lingers.
+    const killed = children.filter(alive);
+    killed.forEach((p) => process.kill(p, "SIGKILL"));
+    progress(killed.length ? `Killed ${killed.length} leftover process(es).` : `Nothing is running in ${dir}.`);
+    return 0;
+  }
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + 60000;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  if (alive(pid)) process.kill(pid, "SIGKILL");
+  for (const p of children) if (alive(p)) process.kill(p, "SIGKILL");
+  progress("Stopped.");
+  return 0;
+}
+
+function readChildPids(dir: string): number[] {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, "pids.json"), "utf8")) as number[];
+  } catch {
+    return [];
+  }
+}
+
+async function cmdRotate(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { dir: { type: "string" }, cluster: { type: "string" }, "keep-old": { type: "boolean", default: false } },
+  });
+  const dir = requireDir(values.dir);
+  if (!values.cluster) throw new UsageError("--cluster is required");
+  const socket = path.join(dir, "control.sock");
+  if (!fs.existsSync(socket)) {
+    throw new Error(`no environment is running in ${dir}: start one with "enforce-local up --dir ${dir}"`);
+  }
+  const res = await postJson(socket, "/rotate-key", { cluster: values.cluster, keepOld: values["keep-old"] });
+  if (res.status !== 200) throw new Error(String(res.body.error ?? `control socket answered ${res.status}`));
+  process.stdout.write(`${res.body.kid}\n`);
+  return 0;
+}
+
+async function cmdBuild(): Promise<number> {
+  const tools = await ensureToolchain({ progress });
+  process.stdout.write(JSON.stringify(tools, null, 2) + "\n");
+  return 0;
+}
+
+function postJson(
+  socketPath: string,
+  urlPath: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath, path: urlPath, method: "POST", headers: { "content-type": "application/json" } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}

@@ -1,0 +1,188 @@
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import { ensureToolchain, Toolchain } from "../toolchain/toolchain";
+import { ClusterInfo, IssuerMode, LocalCluster } from "./cluster";
+import { startEtcd } from "./etcd";
+import { Managed, Supervisor, tail } from "./process";
+
+/** The contents of `DIR/ready.json`, written once every API server is ready. */
+export interface ReadyFile {
+  clusters: ClusterInfo[];
+  tools: { kubectl: string; pulumi: string; pulumiNodejsPluginDir: string };
+  pid: number;
+  controlSocket: string;
+  startedAt: string;
+  [section: string]: unknown;
+}
+
+export interface UpOptions {
+  dir: string;
+  clusters: number;
+  issuerModes?: Record<string, IssuerMode>;
+  progress: (line: string) => void;
+  /** Extra sections for ready.json (the Enforce emulator adds its own). */
+  extras?: (ctx: EnvironmentContext) => Promise<Record<string, unknown>>;
+}
+
+/** What extensions of the environment (emulator, agents) get to work with. */
+export interface EnvironmentContext {
+  dir: string;
+  sup: Supervisor;
+  tools: Toolchain;
+  clusters: LocalCluster[];
+}
+
+/** A running local environment; `stop()` ends every process it started. */
+export interface RunningEnvironment {
+  ready: ReadyFile;
+  stop(): Promise<void>;
+  /** Resolves when a process died unexpectedly, with what happened. */
+  failed: Promise<string>;
+}
+
+export const clusterName = (i: number): string => `cluster-${i}`;
+
+/**
+ * Starts etcd, then every cluster concurrently, then the extensions, writes
+ * `ready.json` and serves the control socket `rotate-key` talks to. Data from a
+ * previous run in `dir` is removed first: ports change on every start, so old
+ * credentials and issuers would be wrong anyway.
+ */
+export async function up(opts: UpOptions): Promise<RunningEnvironment> {
+  const dir = path.resolve(opts.dir);
+  assertNotRunning(dir);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const stale of ["clusters", "etcd", "ready.json", "control.sock", "pids.json"]) {
+    fs.rmSync(path.join(dir, stale), { recursive: true, force: true });
+  }
+  fs.writeFileSync(path.join(dir, "up.pid"), String(process.pid));
+
+  let reportFailure: (why: string) => void = () => undefined;
+  const failed = new Promise<string>((resolve) => (reportFailure = resolve));
+  const pidsFile = path.join(dir, "pids.json");
+  const sup = new Supervisor((m: Managed, code) =>
+    reportFailure(`${m.name} exited unexpectedly (code ${code}); last lines of ${m.logFile}:\n${tail(m.logFile)}`),
+  );
+  const recordPids = () => fs.writeFileSync(pidsFile, JSON.stringify(sup.pids()));
+  let control: http.Server | undefined;
+  const stop = async () => {
+    control?.close();
+    await sup.stopAll();
+    fs.rmSync(path.join(dir, "ready.json"), { force: true });
+    fs.rmSync(path.join(dir, "control.sock"), { force: true });
+    fs.rmSync(pidsFile, { force: true });
+    fs.rmSync(path.join(dir, "up.pid"), { force: true });
+  };
+
+  try {
+    const tools = await ensureToolchain({ progress: opts.progress });
+    opts.progress("Starting etcd...");
+    const etcdUrl = await startEtcd(sup, tools.etcd, dir);
+    recordPids();
+    const clusters = Array.from(
+      { length: opts.clusters },
+      (_, i) =>
+        new LocalCluster(sup, tools, etcdUrl, dir, {
+          name: clusterName(i + 1),
+          issuerMode: opts.issuerModes?.[clusterName(i + 1)] ?? "apiserver",
+        }),
+    );
+    opts.progress(`Starting ${clusters.length} cluster(s): ${clusters.map((c) => c.opts.name).join(", ")}...`);
+    await Promise.all(clusters.map((c) => c.start().then(recordPids)));
+    const extras = opts.extras ? await opts.extras({ dir, sup, tools, clusters }) : {};
+    recordPids();
+
+    const controlSocket = path.join(dir, "control.sock");
+    control = await serveControl(controlSocket, clusters, () => {
+      ready.clusters = clusters.map((c) => c.info());
+      writeReady(dir, ready);
+    });
+    const ready: ReadyFile = {
+      clusters: clusters.map((c) => c.info()),
+      tools: { kubectl: tools.kubectl, pulumi: tools.pulumi, pulumiNodejsPluginDir: tools.pulumiNodejsPluginDir },
+      ...extras,
+      pid: process.pid,
+      controlSocket,
+      startedAt: new Date().toISOString(),
+    };
+    writeReady(dir, ready);
+    return { ready, stop, failed };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function writeReady(dir: string, ready: ReadyFile): void {
+  // Written whole then renamed, so a reader polling for it never sees half a file.
+  const tmp = path.join(dir, "ready.json.tmp");
+  fs.writeFileSync(tmp, JSON.stringify(ready, null, 2) + "\n", { mode: 0o600 });
+  fs.renameSync(tmp, path.join(dir, "ready.json"));
+}
+
+function assertNotRunning(dir: string): void {
+  const pid = readPid(dir);
+  if (pid !== undefined && pid !== process.pid && alive(pid)) {
+    throw new Error(
+      `an environment is already running in ${dir} (pid ${pid}); stop it with "enforce-local down --dir ${dir}" first`,
+    );
+  }
+}
+
+export function readPid(dir: string): number | undefined {
+  try {
+    const n = Number(fs.readFileSync(path.join(dir, "up.pid"), "utf8").trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The control socket: `POST /rotate-key {"cluster","keepOld"}` → `{"kid"}`. */
+async function serveControl(socket: string, clusters: LocalCluster[], changed: () => void): Promise<http.Server> {
+  const srv = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      void (async () => {
+        const reply = (status: number, body: unknown) => {
+          res.writeHead(status, { "content-type": "application/json" });
+          res.end(JSON.stringify(body));
+        };
+        try {
+          if (req.method !== "POST" || req.url !== "/rotate-key") return reply(404, { error: "unknown call" });
+          const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as {
+            cluster?: string;
+            keepOld?: boolean;
+          };
+          const c = clusters.find((x) => x.opts.name === body.cluster);
+          if (!c) {
+            return reply(404, {
+              error: `no cluster named "${body.cluster}"; clusters: ${clusters.map((x) => x.opts.name).join(", ")}`,
+            });
+          }
+          const kid = await c.rotateKey(!!body.keepOld);
+          changed();
+          reply(200, { kid });
+        } catch (err) {
+          reply(500, { error: (err as Error).message });
+        }
+      })();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    srv.once("error", reject);
+    srv.listen(socket, () => resolve());
+  });
+  return srv;
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+"use strict";
+// `npm test`: type-check everything, build the package (the bins run from
+// dist/), make sure the Go toolchain is built or cached, then run jest.
+// Extra arguments go to jest (e.g. `npm test -- tests/unit`).
+const { spawnSync } = require("node:child_process");
+const path = require("node:path");
+
+const root = path.join(__dirname, "..");
+const bin = (name) => path.join(root, "node_modules", ".bin", name);
+
+function step(title, cmd, args, env) {
+  process.stderr.write(`\n== ${title}\n`);
+  const started = Date.now();
+  const res = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+  if (res.status !== 0) {
+    process.stderr.write(`\n${title} failed (exit ${res.status ?? res.signal})\n`);
+    process.exit(res.status || 1);
+  }
+  process.stderr.write(`== ${title}: done in ${Math.round((Date.now() - started) / 1000)}s\n`);
+}
+
+step("type-check", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]);
+step("build", bin("tsc"), ["-p", "tsconfig.build.json"]);
+step("toolchain", process.execPath, [path.join(root, "bin/enforce-local.js"), "build"]);
+step("jest", process.execPath, ["--experimental-vm-modules", bin("jest"), ...process.argv.slice(2)], {
+  NODE_NO_WARNINGS: "1",
+});

@@ -1,0 +1,194 @@
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { get } from "../../local/control-plane/probe";
+import {
+  enforceLocalBin,
+  eventually,
+  jwtHeader,
+  kubectl,
+  sharedEnv,
+  startOwnEnv,
+  stopOwnEnv,
+  type OwnEnv,
+} from "../support/env";
+
+const run = promisify(execFile);
+
+describe("enforce-local: the shared two-cluster environment", () => {
+  const env = sharedEnv();
+
+  test.each([0, 1])("cluster %i is a real kube-apiserver 1.36+ with https issuer discovery", async (i) => {
+    const c = env.clusters[i];
+    const version = JSON.parse(await kubectl(env, c.kubeconfig, ["get", "--raw", "/version"]));
+    expect(version.major).toBe("1");
+    expect(Number(version.minor)).toBeGreaterThanOrEqual(36);
+    expect(version.gitVersion).toMatch(/^v1\.\d+\.\d+/);
+
+    const discovery = JSON.parse(await kubectl(env, c.kubeconfig, ["get", "--raw", "/.well-known/openid-configuration"]));
+    expect(discovery.issuer).toBe(c.issuer);
+    expect(discovery.issuer).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(discovery.jwks_uri).toBe(`${c.apiServer}/openid/v1/jwks`);
+  });
+
+  test("a TokenRequest for a service account returns a token signed by a published key", async () => {
+    const c = env.clusters[0];
+    const token = (await kubectl(env, c.kubeconfig, ["create", "token", "default", "--audience", "gulfstream"])).trim();
+    const jwks = JSON.parse(await kubectl(env, c.kubeconfig, ["get", "--raw", "/openid/v1/jwks"]));
+    const kids = jwks.keys.map((k: { kid: string }) => k.kid);
+    expect(kids).toContain(jwtHeader(token).kid);
+    const claims = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
+    expect(claims.aud).toEqual(["gulfstream"]);
+    expect(claims.sub).toBe("system:serviceaccount:default:default");
+  });
+
+  test("anonymous discovery is refused until public-issuer-discovery exists, and allowed after", async () => {
+    const c = env.clusters[1];
+    const ca = fs.readFileSync(c.caFile);
+    const url = `${c.issuer}/.well-known/openid-configuration`;
+    expect((await get(url, { ca })).status).toBe(403);
+    await kubectl(env, c.kubeconfig, [
+      "create",
+      "clusterrolebinding",
+      "public-issuer-discovery",
+      "--clusterrole=system:service-account-issuer-discovery",
+      "--group=system:unauthenticated",
+    ]);
+    try {
+      const res = await eventually("anonymous discovery to be allowed", async () => {
+        const r = await get(url, { ca });
+        return r.status === 200 ? r : undefined;
+      });
+      expect(JSON.parse(res.body).issuer).toBe(c.issuer);
+    } finally {
+      await kubectl(env, c.kubeconfig, ["delete", "clusterrolebinding", "public-issuer-discovery"]);
+    }
+    await eventually("anonymous discovery to be refused again", async () =>
+      (await get(url, { ca })).status === 403 ? true : undefined,
+    );
+  });
+
+  test("a deleted namespace holding objects finishes terminating; a new one gets its default service account", async () => {
+    const c = env.clusters[0];
+    const ns = `ns-${Date.now()}`;
+    await kubectl(env, c.kubeconfig, ["create", "namespace", ns]);
+    await eventually("the default service account", async () =>
+      (await kubectl(env, c.kubeconfig, ["-n", ns, "get", "serviceaccount", "default", "-o", "name"])).trim() ||
+      undefined,
+    );
+    await kubectl(env, c.kubeconfig, ["-n", ns, "create", "configmap", "data", "--from-literal=a=b"]);
+    await kubectl(env, c.kubeconfig, ["-n", ns, "create", "serviceaccount", "worker"]);
+    await kubectl(env, c.kubeconfig, ["delete", "namespace", ns, "--wait=false"]);
+    await eventually(
+      "the namespace to be gone",
+      async () => {
+        const out = await kubectl(env, c.kubeconfig, ["get", "namespaces", "-o", "jsonpath={.items[*].metadata.name}"]);
+        return out.split(" ").includes(ns) ? undefined : true;
+      },
+      90000,
+    );
+  });
+
+  test("owner references cascade: deleting the owner removes its dependents", async () => {
+    const c = env.clusters[0];
+    const owner = `owner-${Date.now()}`;
+    await kubectl(env, c.kubeconfig, ["-n", "default", "create", "configmap", owner]);
+    const uid = (await kubectl(env, c.kubeconfig, ["-n", "default", "get", "configmap", owner, "-o", "jsonpath={.metadata.uid}"])).trim();
+    const dependent = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: `${owner}-dep`,
+        namespace: "default",
+        ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: owner, uid }],
+      },
+    };
+    await kubectl(env, c.kubeconfig, ["apply", "-f", "-"], JSON.stringify(dependent));
+    await kubectl(env, c.kubeconfig, ["-n", "default", "delete", "configmap", owner]);
+    await eventually("the dependent to be collected", async () => {
+      const out = await kubectl(env, c.kubeconfig, ["-n", "default", "get", "configmaps", "-o", "name"]);
+      return out.includes(`${owner}-dep`) ? undefined : true;
+    });
+  });
+});
+
+describe("enforce-local: key rotation and shutdown (own environment)", () => {
+  let own: OwnEnv | undefined;
+  afterEach(async () => {
+    await stopOwnEnv(own);
+    own = undefined;
+  });
+
+  test("rotate-key changes the kid in the JWKS and in tokens minted afterwards; --keep-old keeps both", async () => {
+    own = await startOwnEnv(["--clusters", "1"]);
+    const c = own.ready.clusters[0];
+    const kids = async () =>
+      JSON.parse(await kubectl(own!.ready, c.kubeconfig, ["get", "--raw", "/openid/v1/jwks"])).keys.map(
+        (k: { kid: string }) => k.kid,
+      ) as string[];
+    const tokenKid = async () =>
+      jwtHeader((await kubectl(own!.ready, c.kubeconfig, ["create", "token", "default"])).trim()).kid;
+
+    const before = await kids();
+    expect(before).toEqual([c.signingKeyId]);
+    expect(await tokenKid()).toBe(before[0]);
+
+    const { stdout } = await run(process.execPath, [enforceLocalBin, "rotate-key", "--dir", own.dir, "--cluster", c.name]);
+    const rotated = stdout.trim();
+    expect(rotated).not.toBe(before[0]);
+    expect(await kids()).toEqual([rotated]);
+    expect(await tokenKid()).toBe(rotated);
+    const ready = JSON.parse(fs.readFileSync(path.join(own.dir, "ready.json"), "utf8"));
+    expect(ready.clusters[0].signingKeyId).toBe(rotated);
+
+    const { stdout: again } = await run(process.execPath, [
+      enforceLocalBin,
+      "rotate-key",
+      "--dir",
+      own.dir,
+      "--cluster",
+      c.name,
+      "--keep-old",
+    ]);
+    expect(await kids()).toEqual([rotated, again.trim()]);
+    expect(await tokenKid()).toBe(again.trim());
+  });
+
+  test("rotate-key names the clusters when given an unknown one", async () => {
+    own = await startOwnEnv(["--clusters", "1"]);
+    await expect(
+      run(process.execPath, [enforceLocalBin, "rotate-key", "--dir", own.dir, "--cluster", "nope"]),
+    ).rejects.toThrow(/no cluster named "nope"; clusters: cluster-1/);
+  });
+
+  test.each(["down", "SIGTERM"])("stopping with %s leaves no process and no listening port behind", async (how) => {
+    own = await startOwnEnv(["--clusters", "2"]);
+    const pids = JSON.parse(fs.readFileSync(path.join(own.dir, "pids.json"), "utf8")) as number[];
+    expect(pids.length).toBe(5); // etcd + 2 × (kube-apiserver + kube-controller-manager)
+    const ports = own.ready.clusters.map((c) => Number(new URL(c.apiServer).port));
+    if (how === "down") {
+      await run(process.execPath, [enforceLocalBin, "down", "--dir", own.dir]);
+    } else {
+      own.child.kill("SIGTERM");
+    }
+    await eventually("the up process to exit", async () => (own!.child.exitCode !== null ? true : undefined));
+    expect(own.child.exitCode).toBe(0);
+    for (const pid of pids) expect(processAlive(pid)).toBe(false);
+    const { stdout } = await run("ps", ["-eo", "args"]);
+    expect(stdout.split("\n").filter((l) => l.includes(own!.dir))).toEqual([]);
+    for (const port of ports) {
+      await expect(get(`https://127.0.0.1:${port}/readyz`, {}, 2000)).rejects.toThrow(/ECONNREFUSED/);
+    }
+    expect(fs.existsSync(path.join(own.dir, "ready.json"))).toBe(false);
+  });
+});
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

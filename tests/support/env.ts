@@ -1,0 +1,93 @@
+import { execFile, spawn, ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import type { ReadyFile } from "../../local/control-plane/environment";
+
+const run = promisify(execFile);
+export const repoRoot = path.resolve(__dirname, "../..");
+export const enforceLocalBin = path.join(repoRoot, "bin/enforce-local.js");
+
+/** The environment jest's global setup started (see global-setup.js). */
+export function sharedEnv(): ReadyFile & { dir: string } {
+  const dir = process.env.ENFORCE_TEST_ENV_DIR;
+  if (!dir) throw new Error("no shared environment: run through `npm test` (ENFORCE_TEST_ENV_DIR is unset)");
+  return { ...(JSON.parse(fs.readFileSync(path.join(dir, "ready.json"), "utf8")) as ReadyFile), dir };
+}
+
+/** Runs kubectl of the environment against one cluster; resolves with stdout. */
+export async function kubectl(env: ReadyFile, kubeconfig: string, args: string[], input?: string): Promise<string> {
+  if (input !== undefined) {
+    return new Promise((resolve, reject) => {
+      const child = spawn(env.tools.kubectl, ["--kubeconfig", kubeconfig, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (b) => (out += b));
+      child.stderr.on("data", (b) => (err += b));
+      child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(" ")}: ${err}`))));
+      child.stdin.end(input);
+    });
+  }
+  const { stdout } = await run(env.tools.kubectl, ["--kubeconfig", kubeconfig, ...args], { maxBuffer: 16 << 20 });
+  return stdout;
+}
+
+/** A private environment for suites that stop, break or reconfigure clusters. */
+export interface OwnEnv {
+  dir: string;
+  child: ChildProcess;
+  ready: ReadyFile;
+  log: string;
+}
+
+export async function startOwnEnv(args: string[], timeoutMs = 180000): Promise<OwnEnv> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enforce-own-env-"));
+  const log = path.join(dir, "up.log");
+  const out = fs.openSync(log, "a");
+  const child = spawn(process.execPath, [enforceLocalBin, "up", "--dir", dir, ...args], { stdio: ["ignore", out, out] });
+  fs.closeSync(out);
+  const readyPath = path.join(dir, "ready.json");
+  const deadline = Date.now() + timeoutMs;
+  while (!fs.existsSync(readyPath)) {
+    if (child.exitCode !== null) throw new Error(`enforce-local up exited ${child.exitCode}: ${fs.readFileSync(log, "utf8")}`);
+    if (Date.now() > deadline) throw new Error(`enforce-local up not ready after ${timeoutMs}ms: see ${log}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { dir, child, log, ready: JSON.parse(fs.readFileSync(readyPath, "utf8")) as ReadyFile };
+}
+
+export async function stopOwnEnv(env: OwnEnv | undefined): Promise<void> {
+  if (!env) return;
+  if (env.child.exitCode === null) {
+    const exited = new Promise((r) => env.child.once("exit", r));
+    env.child.kill("SIGTERM");
+    await exited;
+  }
+  fs.rmSync(env.dir, { recursive: true, force: true });
+}
+
+/** Polls until `probe` returns a value other than undefined; fails after the deadline. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last error: ${String(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Decodes a JWT's protected header without verifying it (for reading the kid). */
+export function jwtHeader(token: string): { kid?: string; alg?: string } {
+  return JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString("utf8"));
+}
