@@ -75,8 +75,10 @@ export async function ensureToolchain(opts: EnsureOptions = {}): Promise<Toolcha
   const pulumiDir = await ensureModule({
     moduleDir: path.join(root, "local/toolchain/pulumi"),
     version: PULUMI_VERSION,
-    binaries: ["pulumi"],
+    // bin/pulumi: the layout the automation API's PulumiCommand.get({ root }) expects.
+    binaries: ["bin/pulumi"],
     packages: ["github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"],
+    outSubdir: "bin",
     ldflags: PULUMI_LDFLAGS,
     label: `the Pulumi CLI ${PULUMI_VERSION}`,
     estimate: "about 8-12 minutes on 2 cores",
@@ -90,7 +92,7 @@ export async function ensureToolchain(opts: EnsureOptions = {}): Promise<Toolcha
     kubectl: from("kubectl"),
     etcd: from("etcd"),
     pki: path.join(kubeDir, "pki"),
-    pulumi: path.join(pulumiDir, "pulumi"),
+    pulumi: path.join(pulumiDir, "bin", "pulumi"),
     pulumiNodejsPluginDir: pluginDir,
   };
 }
@@ -105,6 +107,8 @@ interface ModuleSpec {
   estimate: string;
   env: NodeJS.ProcessEnv;
   progress: (line: string) => void;
+  /** Where under the cache entry the binaries go (default: its top). */
+  outSubdir?: string;
 }
 
 async function ensureModule(spec: ModuleSpec): Promise<string> {
@@ -115,14 +119,14 @@ async function ensureModule(spec: ModuleSpec): Promise<string> {
     if (complete()) return dir;
     const tmp = `${dir}.partial`;
     fs.rmSync(tmp, { recursive: true, force: true });
-    fs.mkdirSync(tmp, { recursive: true });
+    fs.mkdirSync(spec.outSubdir ? path.join(tmp, spec.outSubdir) : tmp, { recursive: true });
     spec.progress(`Building ${spec.label} from the Go module proxy, once: ${spec.estimate}.`);
     spec.progress(`  cache: ${dir}`);
     const started = Date.now();
     await goBuild({
       moduleDir: spec.moduleDir,
       packages: spec.packages,
-      outDir: tmp,
+      outDir: spec.outSubdir ? path.join(tmp, spec.outSubdir) : tmp,
       ldflags: spec.ldflags,
       progress: spec.progress,
       env: spec.env,

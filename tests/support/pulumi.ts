@@ -1,0 +1,83 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { LocalWorkspace, PulumiCommand, Stack, type EngineEvent } from "@pulumi/pulumi/automation";
+import type { ReadyFile } from "../../local/control-plane/environment";
+import { repoRoot } from "./env";
+
+/** A fixed passphrase: the file backend needs one to encrypt secrets in state. */
+export const TEST_PASSPHRASE = "pulumi-enforce-tests";
+
+export interface TestStack {
+  stack: Stack;
+  workDir: string;
+  backendDir: string;
+  events: EngineEvent[];
+  cleanup(): Promise<void>;
+}
+
+/**
+ * An automation-API stack with an inline program, run by the CLI the local
+ * environment built, against a `file://` backend in a temp dir. Nothing here
+ * needs the network. The dynamic-provider plugin of @pulumi/pulumi is put on
+ * PATH, and NODE_PATH lets the provider process (which runs in `workDir`)
+ * resolve this repository's node_modules.
+ */
+export async function createTestStack(
+  env: ReadyFile,
+  projectName: string,
+  program: () => Promise<Record<string, unknown> | void>,
+  extraEnv: Record<string, string> = {},
+): Promise<TestStack> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), `pulumi-${projectName}-`));
+  const workDir = path.join(base, "work");
+  const backendDir = path.join(base, "backend");
+  const home = path.join(base, "home");
+  for (const d of [workDir, backendDir, home]) fs.mkdirSync(d, { recursive: true });
+
+  const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(env.tools.pulumi)) });
+  const envVars: Record<string, string> = {
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
+    PULUMI_HOME: home,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "false",
+    PATH: [env.tools.pulumiNodejsPluginDir, path.dirname(env.tools.pulumi), process.env.PATH].join(path.delimiter),
+    NODE_PATH: path.join(repoRoot, "node_modules"),
+    ...extraEnv,
+  };
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName: "test", projectName, program },
+    {
+      workDir,
+      pulumiCommand,
+      envVars,
+      projectSettings: { name: projectName, runtime: "nodejs", backend: { url: `file://${backendDir}` } },
+    },
+  );
+  const events: EngineEvent[] = [];
+  return {
+    stack,
+    workDir,
+    backendDir,
+    events,
+    cleanup: async () => {
+      try {
+        await stack.workspace.removeStack("test", { force: true });
+      } catch {
+        // already gone
+      }
+      fs.rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The resource operations of engine events, as `type:op` for steps that did something. */
+export function resourceOps(events: EngineEvent[]): Array<{ urn: string; op: string; keys?: string[] }> {
+  return events
+    .filter((e) => e.resOutputsEvent || e.resourcePreEvent)
+    .map((e) => (e.resourcePreEvent ?? e.resOutputsEvent)!.metadata)
+    .filter((m) => m.type !== "pulumi:pulumi:Stack" && m.type !== "pulumi:providers:pulumi-nodejs")
+    .map((m) => ({ urn: m.urn, op: m.op, keys: m.keys }));
+}
