@@ -4,19 +4,37 @@ import prettier from "eslint-config-prettier";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", "docs/api/**", "examples/*/node_modules/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      "coverage/**",
+      "docs/api/**",
+      "examples/*/node_modules/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
       "no-console": ["error", { allow: ["error"] }],
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
       "@typescript-eslint/no-require-imports": "off",
     },
   },
   {
-    files: ["bin/**", "scripts/**", "local/**/cli*.ts", "provider/cli/**", "tests/**", "examples/**"],
+    files: [
+      "bin/**",
+      "scripts/**",
+      "local/**/cli*.ts",
+      "provider/cli/**",
+      "tests/**",
+      "examples/**",
+    ],
     rules: { "no-console": "off" },
   },
   prettier,

@@ -5,7 +5,9 @@ const fs = require("node:fs");
 
 const entry = path.join(__dirname, "..", "dist", "local", "cli.js");
 if (!fs.existsSync(entry)) {
-  console.error('enforce-local: the package is not built; run "npm run build" (npm ci does it for you)');
+  console.error(
+    'enforce-local: the package is not built; run "npm run build" (npm ci does it for you)',
+  );
   process.exit(1);
 }
 require(entry)

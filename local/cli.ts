@@ -47,7 +47,10 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    if (
+      err instanceof UsageError ||
+      (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
       process.stderr.write(`enforce-local: ${(err as Error).message}\n\n${USAGE}`);
       return 2;
     }
@@ -74,11 +77,15 @@ async function cmdUp(args: string[]): Promise<number> {
   });
   const dir = requireDir(values.dir);
   const n = Number(values.clusters);
-  if (!Number.isInteger(n) || n < 1 || n > 8) throw new UsageError("--clusters must be a whole number from 1 to 8");
+  if (!Number.isInteger(n) || n < 1 || n > 8)
+    throw new UsageError("--clusters must be a whole number from 1 to 8");
   const issuerModes: Record<string, IssuerMode> = {};
   for (const spec of values["issuer-mode"] ?? []) {
     const m = /^([\w-]+)=(apiserver|cluster-local|disabled)$/.exec(spec);
-    if (!m) throw new UsageError(`--issuer-mode "${spec}": expected NAME=apiserver|cluster-local|disabled`);
+    if (!m)
+      throw new UsageError(
+        `--issuer-mode "${spec}": expected NAME=apiserver|cluster-local|disabled`,
+      );
     issuerModes[m[1]] = m[2] as IssuerMode;
   }
 
@@ -93,7 +100,10 @@ async function cmdUp(args: string[]): Promise<number> {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
-  const outcome = await Promise.race([signalled.then((s) => ({ signal: s })), env.failed.then((f) => ({ failure: f }))]);
+  const outcome = await Promise.race([
+    signalled.then((s) => ({ signal: s })),
+    env.failed.then((f) => ({ failure: f })),
+  ]);
   if ("failure" in outcome) progress(`enforce-local: ${outcome.failure}\nStopping everything.`);
   else progress(`Received ${outcome.signal}, stopping...`);
   await env.stop();
@@ -110,7 +120,11 @@ async function cmdDown(args: string[]): Promise<number> {
     // The up process is gone; still make sure nothing it started lingers.
     const killed = children.filter(alive);
     killed.forEach((p) => process.kill(p, "SIGKILL"));
-    progress(killed.length ? `Killed ${killed.length} leftover process(es).` : `Nothing is running in ${dir}.`);
+    progress(
+      killed.length
+        ? `Killed ${killed.length} leftover process(es).`
+        : `Nothing is running in ${dir}.`,
+    );
     return 0;
   }
   process.kill(pid, "SIGTERM");
@@ -133,16 +147,26 @@ function readChildPids(dir: string): number[] {
 async function cmdRotate(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { dir: { type: "string" }, cluster: { type: "string" }, "keep-old": { type: "boolean", default: false } },
+    options: {
+      dir: { type: "string" },
+      cluster: { type: "string" },
+      "keep-old": { type: "boolean", default: false },
+    },
   });
   const dir = requireDir(values.dir);
   if (!values.cluster) throw new UsageError("--cluster is required");
   const socket = path.join(dir, "control.sock");
   if (!fs.existsSync(socket)) {
-    throw new Error(`no environment is running in ${dir}: start one with "enforce-local up --dir ${dir}"`);
+    throw new Error(
+      `no environment is running in ${dir}: start one with "enforce-local up --dir ${dir}"`,
+    );
   }
-  const res = await postJson(socket, "/rotate-key", { cluster: values.cluster, keepOld: values["keep-old"] });
-  if (res.status !== 200) throw new Error(String(res.body.error ?? `control socket answered ${res.status}`));
+  const res = await postJson(socket, "/rotate-key", {
+    cluster: values.cluster,
+    keepOld: values["keep-old"],
+  });
+  if (res.status !== 200)
+    throw new Error(String(res.body.error ?? `control socket answered ${res.status}`));
   process.stdout.write(`${res.body.kid}\n`);
   return 0;
 }
@@ -160,12 +184,20 @@ function postJson(
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { socketPath, path: urlPath, method: "POST", headers: { "content-type": "application/json" } },
+      {
+        socketPath,
+        path: urlPath,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") }),
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"),
+          }),
         );
       },
     );

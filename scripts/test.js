@@ -12,7 +12,11 @@ const bin = (name) => path.join(root, "node_modules", ".bin", name);
 function step(title, cmd, args, env) {
   process.stderr.write(`\n== ${title}\n`);
   const started = Date.now();
-  const res = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+  const res = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, ...env },
+  });
   if (res.status !== 0) {
     process.stderr.write(`\n${title} failed (exit ${res.status ?? res.signal})\n`);
     process.exit(res.status || 1);
@@ -23,6 +27,11 @@ function step(title, cmd, args, env) {
 step("type-check", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]);
 step("build", bin("tsc"), ["-p", "tsconfig.build.json"]);
 step("toolchain", process.execPath, [path.join(root, "bin/enforce-local.js"), "build"]);
-step("jest", process.execPath, ["--experimental-vm-modules", bin("jest"), ...process.argv.slice(2)], {
-  NODE_NO_WARNINGS: "1",
-});
+step(
+  "jest",
+  process.execPath,
+  ["--experimental-vm-modules", bin("jest"), ...process.argv.slice(2)],
+  {
+    NODE_NO_WARNINGS: "1",
+  },
+);

@@ -128,22 +128,44 @@ export class LocalCluster {
     const ca = { cert: this.file("ca.crt"), key: this.file("ca.key") };
     await issueCA(this.tools.pki, ca, `${this.opts.name} local cluster CA`);
     await Promise.all([
-      issueCert(this.tools.pki, ca, { cert: this.file("apiserver.crt"), key: this.file("apiserver.key") }, {
-        cn: "kube-apiserver",
-        hosts: ["127.0.0.1", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "10.0.0.1"],
-        server: true,
-      }),
-      issueCert(this.tools.pki, ca, { cert: this.file("admin.crt"), key: this.file("admin.key") }, {
-        cn: "admin",
-        orgs: ["system:masters"],
-        client: true,
-      }),
+      issueCert(
+        this.tools.pki,
+        ca,
+        { cert: this.file("apiserver.crt"), key: this.file("apiserver.key") },
+        {
+          cn: "kube-apiserver",
+          hosts: [
+            "127.0.0.1",
+            "localhost",
+            "kubernetes",
+            "kubernetes.default",
+            "kubernetes.default.svc",
+            "10.0.0.1",
+          ],
+          server: true,
+        },
+      ),
+      issueCert(
+        this.tools.pki,
+        ca,
+        { cert: this.file("admin.crt"), key: this.file("admin.key") },
+        {
+          cn: "admin",
+          orgs: ["system:masters"],
+          client: true,
+        },
+      ),
       // Its own identity, so the audit policy can leave its traffic out.
-      issueCert(this.tools.pki, ca, { cert: this.file("kcm.crt"), key: this.file("kcm.key") }, {
-        cn: "system:kube-controller-manager",
-        orgs: ["system:masters"],
-        client: true,
-      }),
+      issueCert(
+        this.tools.pki,
+        ca,
+        { cert: this.file("kcm.crt"), key: this.file("kcm.key") },
+        {
+          cn: "system:kube-controller-manager",
+          orgs: ["system:masters"],
+          client: true,
+        },
+      ),
     ]);
     this.keys.kids[1] = writeServiceAccountKey(this.file("sa-1.key"), this.file("sa-1.pub"));
     this.saveKeys();
@@ -236,7 +258,10 @@ export class LocalCluster {
     await waitFor(
       `${this.opts.name}: kube-controller-manager to create the default service account`,
       async () => {
-        const res = await get(`${this.apiServerUrl}/api/v1/namespaces/default/serviceaccounts/default`, tls);
+        const res = await get(
+          `${this.apiServerUrl}/api/v1/namespaces/default/serviceaccounts/default`,
+          tls,
+        );
         return res.status === 200 ? true : undefined;
       },
       { timeoutMs: 120000, intervalMs: 500 },

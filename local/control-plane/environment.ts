@@ -62,7 +62,9 @@ export async function up(opts: UpOptions): Promise<RunningEnvironment> {
   const failed = new Promise<string>((resolve) => (reportFailure = resolve));
   const pidsFile = path.join(dir, "pids.json");
   const sup = new Supervisor((m: Managed, code) =>
-    reportFailure(`${m.name} exited unexpectedly (code ${code}); last lines of ${m.logFile}:\n${tail(m.logFile)}`),
+    reportFailure(
+      `${m.name} exited unexpectedly (code ${code}); last lines of ${m.logFile}:\n${tail(m.logFile)}`,
+    ),
   );
   const recordPids = () => fs.writeFileSync(pidsFile, JSON.stringify(sup.pids()));
   let control: http.Server | undefined;
@@ -88,7 +90,9 @@ export async function up(opts: UpOptions): Promise<RunningEnvironment> {
           issuerMode: opts.issuerModes?.[clusterName(i + 1)] ?? "apiserver",
         }),
     );
-    opts.progress(`Starting ${clusters.length} cluster(s): ${clusters.map((c) => c.opts.name).join(", ")}...`);
+    opts.progress(
+      `Starting ${clusters.length} cluster(s): ${clusters.map((c) => c.opts.name).join(", ")}...`,
+    );
     await Promise.all(clusters.map((c) => c.start().then(recordPids)));
     const extras = opts.extras ? await opts.extras({ dir, sup, tools, clusters }) : {};
     recordPids();
@@ -100,7 +104,11 @@ export async function up(opts: UpOptions): Promise<RunningEnvironment> {
     });
     const ready: ReadyFile = {
       clusters: clusters.map((c) => c.info()),
-      tools: { kubectl: tools.kubectl, pulumi: tools.pulumi, pulumiNodejsPluginDir: tools.pulumiNodejsPluginDir },
+      tools: {
+        kubectl: tools.kubectl,
+        pulumi: tools.pulumi,
+        pulumiNodejsPluginDir: tools.pulumiNodejsPluginDir,
+      },
       ...extras,
       pid: process.pid,
       controlSocket,
@@ -149,7 +157,11 @@ export function alive(pid: number): boolean {
 }
 
 /** The control socket: `POST /rotate-key {"cluster","keepOld"}` → `{"kid"}`. */
-async function serveControl(socket: string, clusters: LocalCluster[], changed: () => void): Promise<http.Server> {
+async function serveControl(
+  socket: string,
+  clusters: LocalCluster[],
+  changed: () => void,
+): Promise<http.Server> {
   const srv = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -160,7 +172,8 @@ async function serveControl(socket: string, clusters: LocalCluster[], changed: (
           res.end(JSON.stringify(body));
         };
         try {
-          if (req.method !== "POST" || req.url !== "/rotate-key") return reply(404, { error: "unknown call" });
+          if (req.method !== "POST" || req.url !== "/rotate-key")
+            return reply(404, { error: "unknown call" });
           const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as {
             cluster?: string;
             keepOld?: boolean;

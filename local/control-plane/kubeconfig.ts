@@ -20,9 +20,20 @@ export function writeKubeconfig(path: string, spec: KubeconfigSpec): void {
     apiVersion: "v1",
     kind: "Config",
     clusters: [
-      { name: spec.name, cluster: { server: spec.server, "certificate-authority-data": b64(spec.caFile) } },
+      {
+        name: spec.name,
+        cluster: { server: spec.server, "certificate-authority-data": b64(spec.caFile) },
+      },
     ],
-    users: [{ name: user, user: { "client-certificate-data": b64(spec.certFile), "client-key-data": b64(spec.keyFile) } }],
+    users: [
+      {
+        name: user,
+        user: {
+          "client-certificate-data": b64(spec.certFile),
+          "client-key-data": b64(spec.keyFile),
+        },
+      },
+    ],
     contexts: [{ name: spec.name, context: { cluster: spec.name, user } }],
     "current-context": spec.name,
     preferences: {},

@@ -25,8 +25,25 @@ export interface CertRequest {
 }
 
 /** Issues a leaf certificate signed by `ca`. */
-export async function issueCert(pki: string, ca: CertFiles, out: CertFiles, req: CertRequest): Promise<void> {
-  const args = ["cert", "--ca-cert", ca.cert, "--ca-key", ca.key, "--cert", out.cert, "--key", out.key, "--cn", req.cn];
+export async function issueCert(
+  pki: string,
+  ca: CertFiles,
+  out: CertFiles,
+  req: CertRequest,
+): Promise<void> {
+  const args = [
+    "cert",
+    "--ca-cert",
+    ca.cert,
+    "--ca-key",
+    ca.key,
+    "--cert",
+    out.cert,
+    "--key",
+    out.key,
+    "--cn",
+    req.cn,
+  ];
   for (const o of req.orgs ?? []) args.push("--org", o);
   for (const h of req.hosts ?? []) args.push("--host", h);
   if (req.client) args.push("--client");
@@ -41,7 +58,9 @@ export async function issueCert(pki: string, ca: CertFiles, out: CertFiles, req:
  */
 export function writeServiceAccountKey(privatePath: string, publicPath: string): string {
   const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
-  fs.writeFileSync(privatePath, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+  fs.writeFileSync(privatePath, privateKey.export({ type: "pkcs8", format: "pem" }), {
+    mode: 0o600,
+  });
   fs.writeFileSync(publicPath, publicKey.export({ type: "spki", format: "pem" }));
   return keyId(publicKey);
 }

@@ -8,14 +8,20 @@ export interface TlsMaterial {
 }
 
 /** A GET with a short timeout; resolves with status and body, rejects on connection errors. */
-export function get(url: string, tls: TlsMaterial = {}, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+export function get(
+  url: string,
+  tls: TlsMaterial = {},
+  timeoutMs = 5000,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const mod = u.protocol === "https:" ? https : http;
     const req = mod.get(u, { ...tls, timeout: timeoutMs, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+      );
       res.on("error", reject);
     });
     req.on("timeout", () => req.destroy(new Error(`GET ${u.origin}${u.pathname} timed out`)));

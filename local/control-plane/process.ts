@@ -20,7 +20,13 @@ export class Supervisor {
 
   constructor(private readonly onUnexpectedExit: (m: Managed, code: number | null) => void) {}
 
-  start(name: string, command: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): Managed {
+  start(
+    name: string,
+    command: string,
+    args: string[],
+    logFile: string,
+    env?: NodeJS.ProcessEnv,
+  ): Managed {
     const out = fs.openSync(logFile, "a");
     const child = spawn(command, args, { stdio: ["ignore", out, out], env: env ?? process.env });
     fs.closeSync(out);
@@ -55,7 +61,9 @@ export class Supervisor {
   }
 
   pids(): number[] {
-    return [...this.procs.values()].map((m) => m.child.pid).filter((p): p is number => p !== undefined);
+    return [...this.procs.values()]
+      .map((m) => m.child.pid)
+      .filter((p): p is number => p !== undefined);
   }
 }
 

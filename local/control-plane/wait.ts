@@ -18,7 +18,9 @@ export async function waitFor<T>(
       last = (err as Error).message;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${Math.round(opts.timeoutMs / 1000)}s waiting for ${what} (last: ${last})`);
+      throw new Error(
+        `timed out after ${Math.round(opts.timeoutMs / 1000)}s waiting for ${what} (last: ${last})`,
+      );
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
   }

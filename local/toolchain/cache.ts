@@ -31,7 +31,9 @@ export function moduleKey(moduleDir: string, version: string): string {
 
 function listFiles(dir: string): string[] {
   const out: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const entry of fs
+    .readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) out.push(...listFiles(full));
     else if (/\.(go|mod|sum)$/.test(entry.name)) out.push(full);
@@ -44,7 +46,11 @@ function listFiles(dir: string): string[] {
  * another process builds the same key. A lock older than `staleMs` belongs to a
  * builder that died and is taken over.
  */
-export async function withLock<T>(dir: string, fn: () => Promise<T>, staleMs = 60 * 60 * 1000): Promise<T> {
+export async function withLock<T>(
+  dir: string,
+  fn: () => Promise<T>,
+  staleMs = 60 * 60 * 1000,
+): Promise<T> {
   const lock = `${dir}.lock`;
   fs.mkdirSync(path.dirname(lock), { recursive: true });
   for (;;) {

@@ -31,9 +31,22 @@ export interface GoBuildOptions {
 export async function goBuild(opts: GoBuildOptions): Promise<void> {
   const env = { ...process.env, ...opts.env, CGO_ENABLED: "0", GOFLAGS: "-mod=readonly" };
   const total = await countDeps(opts, env);
-  const args = ["build", "-v", "-trimpath", "-ldflags", opts.ldflags, "-o", opts.outDir + "/", ...opts.packages];
+  const args = [
+    "build",
+    "-v",
+    "-trimpath",
+    "-ldflags",
+    opts.ldflags,
+    "-o",
+    opts.outDir + "/",
+    ...opts.packages,
+  ];
   await new Promise<void>((resolve, reject) => {
-    const child = spawn("go", args, { cwd: opts.moduleDir, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("go", args, {
+      cwd: opts.moduleDir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const tail: string[] = [];
     let compiled = 0;
     let lastReport = Date.now();

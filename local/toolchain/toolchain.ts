@@ -148,7 +148,8 @@ function findReusableKube(env: NodeJS.ProcessEnv): string | undefined {
   );
   for (const d of dirs) {
     const bin = path.join(d, "kube-apiserver");
-    if (!["kube-apiserver", "kubectl", "etcd"].every((b) => fs.existsSync(path.join(d, b)))) continue;
+    if (!["kube-apiserver", "kubectl", "etcd"].every((b) => fs.existsSync(path.join(d, b))))
+      continue;
     try {
       const out = execFileSync(bin, ["--version"], { encoding: "utf8", timeout: 10000 });
       const m = /v1\.(\d+)\./.exec(out);

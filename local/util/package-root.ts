@@ -18,7 +18,8 @@ export function packageRoot(): string {
       if (pkg.name === "pulumi-enforce") return (cached = dir);
     }
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`cannot find the pulumi-enforce package root above ${__dirname}`);
+    if (parent === dir)
+      throw new Error(`cannot find the pulumi-enforce package root above ${__dirname}`);
     dir = parent;
   }
 }

@@ -58,7 +58,11 @@ async function kubeCall(kubeconfigPath: string) {
   const cluster = kc.clusters[0].cluster;
   const user = kc.users[0].user;
   const b64 = (s: string) => Buffer.from(s, "base64");
-  return (method: string, path: string, body?: unknown): Promise<any> =>
+  return (
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ data?: Record<string, string> } | undefined> =>
     new Promise((resolve, reject) => {
       const req = https.request(
         new URL(path, cluster.server),
@@ -69,12 +73,13 @@ async function kubeCall(kubeconfigPath: string) {
           key: b64(user["client-key-data"]),
           headers: { "content-type": "application/json" },
         },
-        (res: any) => {
+        (res: import("node:http").IncomingMessage) => {
           let text = "";
           res.on("data", (c: Buffer) => (text += c));
           res.on("end", () => {
             if (res.statusCode === 404) return resolve(undefined);
-            if (res.statusCode >= 300) return reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
+            if ((res.statusCode ?? 500) >= 300)
+              return reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
             resolve(JSON.parse(text));
           });
         },
@@ -86,7 +91,10 @@ async function kubeCall(kubeconfigPath: string) {
 
 class SmokeConfigMap extends pulumi.dynamic.Resource {
   declare readonly value: pulumi.Output<string>;
-  constructor(name: string, args: { kubeconfig: string; name: string; value: pulumi.Input<string> }) {
+  constructor(
+    name: string,
+    args: { kubeconfig: string; name: string; value: pulumi.Input<string> },
+  ) {
     super(configMapProvider, name, { ...args }, {});
   }
 }
@@ -108,7 +116,9 @@ describe("the Pulumi CLI harness", () => {
 
   const cmValue = async () => {
     const out = await kubectl(env, kubeconfig, ["-n", "default", "get", "configmap", "-o", "json"]);
-    const cm = JSON.parse(out).items.find((i: { metadata: { name: string } }) => i.metadata.name === cmName);
+    const cm = JSON.parse(out).items.find(
+      (i: { metadata: { name: string } }) => i.metadata.name === cmName,
+    );
     return cm?.data?.value as string | undefined;
   };
 
@@ -133,7 +143,15 @@ describe("the Pulumi CLI harness", () => {
     expect(await cmValue()).toBe("two");
 
     // Drift made by hand is what refresh must notice.
-    await kubectl(env, kubeconfig, ["-n", "default", "patch", "configmap", cmName, "-p", '{"data":{"value":"three"}}']);
+    await kubectl(env, kubeconfig, [
+      "-n",
+      "default",
+      "patch",
+      "configmap",
+      cmName,
+      "-p",
+      '{"data":{"value":"three"}}',
+    ]);
     const refresh = await t.stack.refresh();
     expect(refresh.summary.result).toBe("succeeded");
     const state = await t.stack.exportStack();

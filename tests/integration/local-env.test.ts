@@ -19,22 +19,29 @@ const run = promisify(execFile);
 describe("enforce-local: the shared two-cluster environment", () => {
   const env = sharedEnv();
 
-  test.each([0, 1])("cluster %i is a real kube-apiserver 1.36+ with https issuer discovery", async (i) => {
-    const c = env.clusters[i];
-    const version = JSON.parse(await kubectl(env, c.kubeconfig, ["get", "--raw", "/version"]));
-    expect(version.major).toBe("1");
-    expect(Number(version.minor)).toBeGreaterThanOrEqual(36);
-    expect(version.gitVersion).toMatch(/^v1\.\d+\.\d+/);
+  test.each([0, 1])(
+    "cluster %i is a real kube-apiserver 1.36+ with https issuer discovery",
+    async (i) => {
+      const c = env.clusters[i];
+      const version = JSON.parse(await kubectl(env, c.kubeconfig, ["get", "--raw", "/version"]));
+      expect(version.major).toBe("1");
+      expect(Number(version.minor)).toBeGreaterThanOrEqual(36);
+      expect(version.gitVersion).toMatch(/^v1\.\d+\.\d+/);
 
-    const discovery = JSON.parse(await kubectl(env, c.kubeconfig, ["get", "--raw", "/.well-known/openid-configuration"]));
-    expect(discovery.issuer).toBe(c.issuer);
-    expect(discovery.issuer).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    expect(discovery.jwks_uri).toBe(`${c.apiServer}/openid/v1/jwks`);
-  });
+      const discovery = JSON.parse(
+        await kubectl(env, c.kubeconfig, ["get", "--raw", "/.well-known/openid-configuration"]),
+      );
+      expect(discovery.issuer).toBe(c.issuer);
+      expect(discovery.issuer).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(discovery.jwks_uri).toBe(`${c.apiServer}/openid/v1/jwks`);
+    },
+  );
 
   test("a TokenRequest for a service account returns a token signed by a published key", async () => {
     const c = env.clusters[0];
-    const token = (await kubectl(env, c.kubeconfig, ["create", "token", "default", "--audience", "gulfstream"])).trim();
+    const token = (
+      await kubectl(env, c.kubeconfig, ["create", "token", "default", "--audience", "gulfstream"])
+    ).trim();
     const jwks = JSON.parse(await kubectl(env, c.kubeconfig, ["get", "--raw", "/openid/v1/jwks"]));
     const kids = jwks.keys.map((k: { kid: string }) => k.kid);
     expect(kids).toContain(jwtHeader(token).kid);
@@ -73,17 +80,40 @@ describe("enforce-local: the shared two-cluster environment", () => {
     const c = env.clusters[0];
     const ns = `ns-${Date.now()}`;
     await kubectl(env, c.kubeconfig, ["create", "namespace", ns]);
-    await eventually("the default service account", async () =>
-      (await kubectl(env, c.kubeconfig, ["-n", ns, "get", "serviceaccount", "default", "-o", "name"])).trim() ||
-      undefined,
+    await eventually(
+      "the default service account",
+      async () =>
+        (
+          await kubectl(env, c.kubeconfig, [
+            "-n",
+            ns,
+            "get",
+            "serviceaccount",
+            "default",
+            "-o",
+            "name",
+          ])
+        ).trim() || undefined,
     );
-    await kubectl(env, c.kubeconfig, ["-n", ns, "create", "configmap", "data", "--from-literal=a=b"]);
+    await kubectl(env, c.kubeconfig, [
+      "-n",
+      ns,
+      "create",
+      "configmap",
+      "data",
+      "--from-literal=a=b",
+    ]);
     await kubectl(env, c.kubeconfig, ["-n", ns, "create", "serviceaccount", "worker"]);
     await kubectl(env, c.kubeconfig, ["delete", "namespace", ns, "--wait=false"]);
     await eventually(
       "the namespace to be gone",
       async () => {
-        const out = await kubectl(env, c.kubeconfig, ["get", "namespaces", "-o", "jsonpath={.items[*].metadata.name}"]);
+        const out = await kubectl(env, c.kubeconfig, [
+          "get",
+          "namespaces",
+          "-o",
+          "jsonpath={.items[*].metadata.name}",
+        ]);
         return out.split(" ").includes(ns) ? undefined : true;
       },
       90000,
@@ -94,7 +124,17 @@ describe("enforce-local: the shared two-cluster environment", () => {
     const c = env.clusters[0];
     const owner = `owner-${Date.now()}`;
     await kubectl(env, c.kubeconfig, ["-n", "default", "create", "configmap", owner]);
-    const uid = (await kubectl(env, c.kubeconfig, ["-n", "default", "get", "configmap", owner, "-o", "jsonpath={.metadata.uid}"])).trim();
+    const uid = (
+      await kubectl(env, c.kubeconfig, [
+        "-n",
+        "default",
+        "get",
+        "configmap",
+        owner,
+        "-o",
+        "jsonpath={.metadata.uid}",
+      ])
+    ).trim();
     const dependent = {
       apiVersion: "v1",
       kind: "ConfigMap",
@@ -107,7 +147,14 @@ describe("enforce-local: the shared two-cluster environment", () => {
     await kubectl(env, c.kubeconfig, ["apply", "-f", "-"], JSON.stringify(dependent));
     await kubectl(env, c.kubeconfig, ["-n", "default", "delete", "configmap", owner]);
     await eventually("the dependent to be collected", async () => {
-      const out = await kubectl(env, c.kubeconfig, ["-n", "default", "get", "configmaps", "-o", "name"]);
+      const out = await kubectl(env, c.kubeconfig, [
+        "-n",
+        "default",
+        "get",
+        "configmaps",
+        "-o",
+        "name",
+      ]);
       return out.includes(`${owner}-dep`) ? undefined : true;
     });
   });
@@ -124,17 +171,25 @@ describe("enforce-local: key rotation and shutdown (own environment)", () => {
     own = await startOwnEnv(["--clusters", "1"]);
     const c = own.ready.clusters[0];
     const kids = async () =>
-      JSON.parse(await kubectl(own!.ready, c.kubeconfig, ["get", "--raw", "/openid/v1/jwks"])).keys.map(
-        (k: { kid: string }) => k.kid,
-      ) as string[];
+      JSON.parse(
+        await kubectl(own!.ready, c.kubeconfig, ["get", "--raw", "/openid/v1/jwks"]),
+      ).keys.map((k: { kid: string }) => k.kid) as string[];
     const tokenKid = async () =>
-      jwtHeader((await kubectl(own!.ready, c.kubeconfig, ["create", "token", "default"])).trim()).kid;
+      jwtHeader((await kubectl(own!.ready, c.kubeconfig, ["create", "token", "default"])).trim())
+        .kid;
 
     const before = await kids();
     expect(before).toEqual([c.signingKeyId]);
     expect(await tokenKid()).toBe(before[0]);
 
-    const { stdout } = await run(process.execPath, [enforceLocalBin, "rotate-key", "--dir", own.dir, "--cluster", c.name]);
+    const { stdout } = await run(process.execPath, [
+      enforceLocalBin,
+      "rotate-key",
+      "--dir",
+      own.dir,
+      "--cluster",
+      c.name,
+    ]);
     const rotated = stdout.trim();
     expect(rotated).not.toBe(before[0]);
     expect(await kids()).toEqual([rotated]);
@@ -162,26 +217,33 @@ describe("enforce-local: key rotation and shutdown (own environment)", () => {
     ).rejects.toThrow(/no cluster named "nope"; clusters: cluster-1/);
   });
 
-  test.each(["down", "SIGTERM"])("stopping with %s leaves no process and no listening port behind", async (how) => {
-    own = await startOwnEnv(["--clusters", "2"]);
-    const pids = JSON.parse(fs.readFileSync(path.join(own.dir, "pids.json"), "utf8")) as number[];
-    expect(pids.length).toBe(5); // etcd + 2 × (kube-apiserver + kube-controller-manager)
-    const ports = own.ready.clusters.map((c) => Number(new URL(c.apiServer).port));
-    if (how === "down") {
-      await run(process.execPath, [enforceLocalBin, "down", "--dir", own.dir]);
-    } else {
-      own.child.kill("SIGTERM");
-    }
-    await eventually("the up process to exit", async () => (own!.child.exitCode !== null ? true : undefined));
-    expect(own.child.exitCode).toBe(0);
-    for (const pid of pids) expect(processAlive(pid)).toBe(false);
-    const { stdout } = await run("ps", ["-eo", "args"]);
-    expect(stdout.split("\n").filter((l) => l.includes(own!.dir))).toEqual([]);
-    for (const port of ports) {
-      await expect(get(`https://127.0.0.1:${port}/readyz`, {}, 2000)).rejects.toThrow(/ECONNREFUSED/);
-    }
-    expect(fs.existsSync(path.join(own.dir, "ready.json"))).toBe(false);
-  });
+  test.each(["down", "SIGTERM"])(
+    "stopping with %s leaves no process and no listening port behind",
+    async (how) => {
+      own = await startOwnEnv(["--clusters", "2"]);
+      const pids = JSON.parse(fs.readFileSync(path.join(own.dir, "pids.json"), "utf8")) as number[];
+      expect(pids.length).toBe(5); // etcd + 2 × (kube-apiserver + kube-controller-manager)
+      const ports = own.ready.clusters.map((c) => Number(new URL(c.apiServer).port));
+      if (how === "down") {
+        await run(process.execPath, [enforceLocalBin, "down", "--dir", own.dir]);
+      } else {
+        own.child.kill("SIGTERM");
+      }
+      await eventually("the up process to exit", async () =>
+        own!.child.exitCode !== null ? true : undefined,
+      );
+      expect(own.child.exitCode).toBe(0);
+      for (const pid of pids) expect(processAlive(pid)).toBe(false);
+      const { stdout } = await run("ps", ["-eo", "args"]);
+      expect(stdout.split("\n").filter((l) => l.includes(own!.dir))).toEqual([]);
+      for (const port of ports) {
+        await expect(get(`https://127.0.0.1:${port}/readyz`, {}, 2000)).rejects.toThrow(
+          /ECONNREFUSED/,
+        );
+      }
+      expect(fs.existsSync(path.join(own.dir, "ready.json"))).toBe(false);
+    },
+  );
 });
 
 function processAlive(pid: number): boolean {

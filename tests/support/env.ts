@@ -12,24 +12,41 @@ export const enforceLocalBin = path.join(repoRoot, "bin/enforce-local.js");
 /** The environment jest's global setup started (see global-setup.js). */
 export function sharedEnv(): ReadyFile & { dir: string } {
   const dir = process.env.ENFORCE_TEST_ENV_DIR;
-  if (!dir) throw new Error("no shared environment: run through `npm test` (ENFORCE_TEST_ENV_DIR is unset)");
-  return { ...(JSON.parse(fs.readFileSync(path.join(dir, "ready.json"), "utf8")) as ReadyFile), dir };
+  if (!dir)
+    throw new Error(
+      "no shared environment: run through `npm test` (ENFORCE_TEST_ENV_DIR is unset)",
+    );
+  return {
+    ...(JSON.parse(fs.readFileSync(path.join(dir, "ready.json"), "utf8")) as ReadyFile),
+    dir,
+  };
 }
 
 /** Runs kubectl of the environment against one cluster; resolves with stdout. */
-export async function kubectl(env: ReadyFile, kubeconfig: string, args: string[], input?: string): Promise<string> {
+export async function kubectl(
+  env: ReadyFile,
+  kubeconfig: string,
+  args: string[],
+  input?: string,
+): Promise<string> {
   if (input !== undefined) {
     return new Promise((resolve, reject) => {
-      const child = spawn(env.tools.kubectl, ["--kubeconfig", kubeconfig, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+      const child = spawn(env.tools.kubectl, ["--kubeconfig", kubeconfig, ...args], {
+        stdio: ["pipe", "pipe", "pipe"],
+      });
       let out = "";
       let err = "";
       child.stdout.on("data", (b) => (out += b));
       child.stderr.on("data", (b) => (err += b));
-      child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(" ")}: ${err}`))));
+      child.on("close", (code) =>
+        code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(" ")}: ${err}`)),
+      );
       child.stdin.end(input);
     });
   }
-  const { stdout } = await run(env.tools.kubectl, ["--kubeconfig", kubeconfig, ...args], { maxBuffer: 16 << 20 });
+  const { stdout } = await run(env.tools.kubectl, ["--kubeconfig", kubeconfig, ...args], {
+    maxBuffer: 16 << 20,
+  });
   return stdout;
 }
 
@@ -45,13 +62,17 @@ export async function startOwnEnv(args: string[], timeoutMs = 180000): Promise<O
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enforce-own-env-"));
   const log = path.join(dir, "up.log");
   const out = fs.openSync(log, "a");
-  const child = spawn(process.execPath, [enforceLocalBin, "up", "--dir", dir, ...args], { stdio: ["ignore", out, out] });
+  const child = spawn(process.execPath, [enforceLocalBin, "up", "--dir", dir, ...args], {
+    stdio: ["ignore", out, out],
+  });
   fs.closeSync(out);
   const readyPath = path.join(dir, "ready.json");
   const deadline = Date.now() + timeoutMs;
   while (!fs.existsSync(readyPath)) {
-    if (child.exitCode !== null) throw new Error(`enforce-local up exited ${child.exitCode}: ${fs.readFileSync(log, "utf8")}`);
-    if (Date.now() > deadline) throw new Error(`enforce-local up not ready after ${timeoutMs}ms: see ${log}`);
+    if (child.exitCode !== null)
+      throw new Error(`enforce-local up exited ${child.exitCode}: ${fs.readFileSync(log, "utf8")}`);
+    if (Date.now() > deadline)
+      throw new Error(`enforce-local up not ready after ${timeoutMs}ms: see ${log}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   return { dir, child, log, ready: JSON.parse(fs.readFileSync(readyPath, "utf8")) as ReadyFile };
@@ -82,7 +103,8 @@ export async function eventually<T>(
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last error: ${String(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last error: ${String(last)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -13,18 +13,25 @@ module.exports = async function globalSetup() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enforce-test-env-"));
   const log = path.join(dir, "up.log");
   const out = fs.openSync(log, "a");
-  const child = spawn(process.execPath, [path.join(__dirname, "../../bin/enforce-local.js"), "up", "--dir", dir, "--clusters", "2"], {
-    stdio: ["ignore", out, out],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(__dirname, "../../bin/enforce-local.js"), "up", "--dir", dir, "--clusters", "2"],
+    {
+      stdio: ["ignore", out, out],
+    },
+  );
   fs.closeSync(out);
   globalThis.__ENFORCE_ENV__ = { child, dir };
   const ready = path.join(dir, "ready.json");
   const deadline = Date.now() + 30 * 60 * 1000; // includes a first toolchain build
   while (!fs.existsSync(ready)) {
     if (child.exitCode !== null) {
-      throw new Error(`enforce-local up exited with ${child.exitCode}:\n${fs.readFileSync(log, "utf8").slice(-3000)}`);
+      throw new Error(
+        `enforce-local up exited with ${child.exitCode}:\n${fs.readFileSync(log, "utf8").slice(-3000)}`,
+      );
     }
-    if (Date.now() > deadline) throw new Error(`enforce-local up was not ready in time; see ${log}`);
+    if (Date.now() > deadline)
+      throw new Error(`enforce-local up was not ready in time; see ${log}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   process.env.ENFORCE_TEST_ENV_DIR = dir;

@@ -35,7 +35,9 @@ export async function createTestStack(
   const home = path.join(base, "home");
   for (const d of [workDir, backendDir, home]) fs.mkdirSync(d, { recursive: true });
 
-  const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(env.tools.pulumi)) });
+  const pulumiCommand = await PulumiCommand.get({
+    root: path.dirname(path.dirname(env.tools.pulumi)),
+  });
   const envVars: Record<string, string> = {
     PULUMI_BACKEND_URL: `file://${backendDir}`,
     PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
@@ -43,7 +45,9 @@ export async function createTestStack(
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "false",
-    PATH: [env.tools.pulumiNodejsPluginDir, path.dirname(env.tools.pulumi), process.env.PATH].join(path.delimiter),
+    PATH: [env.tools.pulumiNodejsPluginDir, path.dirname(env.tools.pulumi), process.env.PATH].join(
+      path.delimiter,
+    ),
     NODE_PATH: path.join(repoRoot, "node_modules"),
     ...extraEnv,
   };
@@ -53,7 +57,11 @@ export async function createTestStack(
       workDir,
       pulumiCommand,
       envVars,
-      projectSettings: { name: projectName, runtime: "nodejs", backend: { url: `file://${backendDir}` } },
+      projectSettings: {
+        name: projectName,
+        runtime: "nodejs",
+        backend: { url: `file://${backendDir}` },
+      },
     },
   );
   const events: EngineEvent[] = [];
@@ -74,7 +82,9 @@ export async function createTestStack(
 }
 
 /** The resource operations of engine events, as `type:op` for steps that did something. */
-export function resourceOps(events: EngineEvent[]): Array<{ urn: string; op: string; keys?: string[] }> {
+export function resourceOps(
+  events: EngineEvent[],
+): Array<{ urn: string; op: string; keys?: string[] }> {
   return events
     .filter((e) => e.resOutputsEvent || e.resourcePreEvent)
     .map((e) => (e.resourcePreEvent ?? e.resOutputsEvent)!.metadata)
