@@ -4,16 +4,20 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { IssuerMode } from "./control-plane/cluster";
 import { alive, readPid, up } from "./control-plane/environment";
+import { startEnforce } from "./enforce/services";
 import { ensureToolchain } from "./toolchain/toolchain";
 
 const USAGE = `usage: enforce-local <command> [flags]
 
 commands:
   up --dir DIR [--clusters N] [--issuer-mode NAME=MODE ...]
-      start N local clusters (default 1) and run in the foreground until
-      SIGINT/SIGTERM; DIR/ready.json appears once everything is ready.
+     [--identity-max-lifetime DURATION] [--no-agents]
+      start N local clusters (default 1), the Enforce emulator and one agent
+      stand-in per cluster, and run in the foreground until SIGINT/SIGTERM;
+      DIR/ready.json appears once everything is ready.
       MODE is apiserver (default), cluster-local (private, like kind) or
       disabled (no issuer discovery: a misconfigured cluster).
+      DURATION caps the emulator's identity lifetime (default 720h).
   down --dir DIR
       stop the environment running in DIR and every process it started.
   rotate-key --dir DIR --cluster NAME [--keep-old]
@@ -73,6 +77,8 @@ async function cmdUp(args: string[]): Promise<number> {
       dir: { type: "string" },
       clusters: { type: "string", default: "1" },
       "issuer-mode": { type: "string", multiple: true },
+      "identity-max-lifetime": { type: "string" },
+      "no-agents": { type: "boolean", default: false },
     },
   });
   const dir = requireDir(values.dir);
@@ -89,7 +95,20 @@ async function cmdUp(args: string[]): Promise<number> {
     issuerModes[m[1]] = m[2] as IssuerMode;
   }
 
-  const env = await up({ dir, clusters: n, issuerModes, progress });
+  const env = await up({
+    dir,
+    clusters: n,
+    issuerModes,
+    progress,
+    extras: async (ctx) => {
+      progress("Starting the Enforce emulator and agent stand-ins...");
+      const enforce = await startEnforce(ctx, {
+        identityMaxLifetime: values["identity-max-lifetime"],
+        agents: !values["no-agents"],
+      });
+      return { enforce };
+    },
+  });
   progress(`Ready: ${path.join(dir, "ready.json")}`);
   for (const c of env.ready.clusters) {
     progress(`  ${c.name}: ${c.apiServer}  kubectl --kubeconfig ${c.kubeconfig} get ns`);

@@ -4,6 +4,8 @@
 // dist/), make sure the Go toolchain is built or cached, then run jest.
 // Extra arguments go to jest (e.g. `npm test -- tests/unit`).
 const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
 const path = require("node:path");
 
 const root = path.join(__dirname, "..");
@@ -27,11 +29,28 @@ function step(title, cmd, args, env) {
 step("type-check", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]);
 step("build", bin("tsc"), ["-p", "tsconfig.build.json"]);
 step("toolchain", process.execPath, [path.join(root, "bin/enforce-local.js"), "build"]);
-step(
-  "jest",
+
+process.stderr.write("\n== jest\n");
+const results = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "jest-results-")), "results.json");
+const jest = spawnSync(
   process.execPath,
-  ["--experimental-vm-modules", bin("jest"), ...process.argv.slice(2)],
-  {
-    NODE_NO_WARNINGS: "1",
-  },
+  [
+    "--experimental-vm-modules",
+    bin("jest"),
+    "--json",
+    `--outputFile=${results}`,
+    ...process.argv.slice(2),
+  ],
+  { cwd: root, stdio: "inherit", env: { ...process.env, NODE_NO_WARNINGS: "1" } },
 );
+// One plain closing line that any CI reader understands.
+try {
+  const r = JSON.parse(fs.readFileSync(results, "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  process.stdout.write(
+    `\njest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped\n`,
+  );
+} catch {
+  process.stdout.write("\njest: no results were written\n");
+}
+process.exit(jest.status ?? 1);

@@ -1,0 +1,124 @@
+/**
+ * The agent stand-in: what the Enforce agent does toward the platform, for
+ * local clusters whose agent pods never run. It watches Secret
+ * `gulfstream/mcp-creds`, registers the cluster at the issuer with a
+ * TokenRequest token of ServiceAccount `gulfstream/controller`, heartbeats,
+ * and registers again when the Secret or the namespace changes.
+ *
+ * @module
+ */
+import { packageVersion } from "./version";
+import { createIssuer } from "./issuer";
+import { KubeAccess } from "./kube";
+import { SECRET_REF } from "./names";
+import { Reconciler } from "./reconciler";
+import { SecretWatch } from "./secret-watch";
+import { TokenSource } from "./token-source";
+import { Wakeup } from "./wait";
+
+/** Options of {@link runAgent}. */
+export interface AgentOptions {
+  /** Kubeconfig of the cluster to act for (its current context). */
+  kubeconfigPath: string;
+  /** Base URL of the platform's issuer: https, or http on a loopback host. */
+  issuerUrl: string;
+  /** Extra CA (PEM) to trust for the issuer, besides the system roots (the emulator's own CA). */
+  issuerCa?: string;
+  /** Sent as `agentVersion` at registration and heartbeat. @default "<package version>-local" */
+  agentVersion?: string;
+  /** Time between heartbeats once registered, in ms. @default 30000 */
+  heartbeatMs?: number;
+  /** Where to keep a JSON {@link AgentStatus} (written atomically); none when omitted. */
+  statusFile?: string;
+  /**
+   * Wait before sending inputs the platform refused once more, in ms; a change
+   * of the Secret or namespace retries at once. @default 30000
+   */
+  refusedRetryMs?: number;
+  /** Largest delay between retries while waiting or after transient failures, in ms. @default 15000 */
+  maxRetryMs?: number;
+  /** Receives one line per event; lines never contain the invite code or a token. */
+  log: (line: string) => void;
+  /** Stops the agent; {@link runAgent} resolves soon after it aborts. */
+  signal: AbortSignal;
+}
+
+export type { AgentStatus, AgentState } from "./status";
+export { readStatusFile } from "./status";
+
+/**
+ * Runs the agent until `opts.signal` aborts, then resolves once its
+ * connections are closed.
+ *
+ * @throws TypeError for an unusable option; an Error when the kubeconfig
+ *   cannot be loaded. Everything that goes wrong later is logged, recorded in
+ *   the status file and retried instead.
+ */
+export async function runAgent(opts: AgentOptions): Promise<void> {
+  const heartbeatMs = positive(opts.heartbeatMs, 30_000, "heartbeatMs");
+  const refusedRetryMs = positive(opts.refusedRetryMs, 30_000, "refusedRetryMs");
+  const maxRetryMs = positive(opts.maxRetryMs, 15_000, "maxRetryMs");
+  if (typeof opts.log !== "function") throw new TypeError("options.log must be a function");
+  if (opts.signal.aborted) return;
+
+  // Credentials the agent handled, scrubbed from every line as a second line of
+  // defence: no line is built from them, but a platform message could echo one.
+  const secrets = new Set<string>();
+  const remember = (secret: string) => {
+    secrets.add(secret);
+    // Keep the few latest: a code and a token or two are all a line could hold.
+    if (secrets.size > 8) secrets.delete(secrets.values().next().value as string);
+  };
+  const log = (line: string) => {
+    let out = line;
+    for (const s of secrets) out = out.split(s).join("[REDACTED]");
+    opts.log(out);
+  };
+
+  const kube = await KubeAccess.load(opts.kubeconfigPath);
+  const issuer = createIssuer(opts.issuerUrl, opts.issuerCa);
+  // One signal for all loops, so a failure of one stops the other too.
+  const inner = new AbortController();
+  const stop = () => inner.abort();
+  opts.signal.addEventListener("abort", stop, { once: true });
+  const wake = new Wakeup();
+  const watch = new SecretWatch({
+    kube,
+    changed: () => wake.poke(),
+    log,
+    signal: inner.signal,
+    maxRetryMs,
+  });
+  const reconciler = new Reconciler({
+    kube,
+    issuer: issuer.client,
+    watch,
+    tokens: new TokenSource(() => kube.mintToken()),
+    wake,
+    log,
+    remember,
+    signal: inner.signal,
+    statusFile: opts.statusFile,
+    agentVersion: opts.agentVersion ?? `${packageVersion()}-local`,
+    heartbeatMs,
+    refusedRetryMs,
+    maxRetryMs,
+  });
+
+  log(`starting: watching ${SECRET_REF} on ${kube.server}; issuer ${issuer.client.issuerUrl}`);
+  try {
+    await Promise.all([watch.run().finally(stop), reconciler.run().finally(stop)]);
+  } finally {
+    opts.signal.removeEventListener("abort", stop);
+    await issuer.destroy();
+  }
+  log("stopped");
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
+    throw new TypeError(`options.${name} must be a positive number of ms, got ${String(value)}`);
+  }
+  return v;
+}

@@ -1,0 +1,21 @@
+/**
+ * The objects the Enforce agent's Helm chart installs and the agent reads, as
+ * listed in `shared/reference/enforce-platform.md`. One place, so the log
+ * messages and the API calls can never disagree about a name.
+ */
+
+/** The agent's namespace; its UID is the cluster's `remoteId`. */
+export const NAMESPACE = "gulfstream";
+/** The Secret the installer writes the invite code and cluster details into. */
+export const SECRET = "mcp-creds";
+/** The agent's ServiceAccount, whose tokens the issuer verifies. */
+export const SERVICE_ACCOUNT = "controller";
+/** Audience of the agent's projected token. */
+export const TOKEN_AUDIENCE = "gulfstream";
+/** Lifetime asked for the agent's token (the chart's projected volume uses 600 s, the minimum). */
+export const TOKEN_SECONDS = 600;
+
+/** How log lines name the objects: kind, then namespace/name. */
+export const SECRET_REF = `Secret ${NAMESPACE}/${SECRET}`;
+export const SERVICE_ACCOUNT_REF = `ServiceAccount ${NAMESPACE}/${SERVICE_ACCOUNT}`;
+export const NAMESPACE_REF = `Namespace ${NAMESPACE}`;

@@ -1,0 +1,236 @@
+/**
+ * The agent's state machine: one pass compares what the cluster holds (the
+ * namespace, the ServiceAccount, `mcp-creds`) with what was last registered,
+ * registers or heartbeats as needed, records the outcome, and says when the
+ * next pass is due. Passes run one at a time; a change of the Secret wakes
+ * the loop early.
+ */
+import type { IssuerClient } from "../../provider/platform";
+import { dataDigest, readCreds, type Creds } from "./creds";
+import { describeIssuerFailure } from "./issuer";
+import { KubeApiError, type KubeAccess } from "./kube";
+import { NAMESPACE_REF, SECRET_REF, SERVICE_ACCOUNT_REF } from "./names";
+import type { SecretWatch } from "./secret-watch";
+import { writeStatusFile, type AgentState, type AgentStatus } from "./status";
+import type { TokenSource } from "./token-source";
+import { abortable, backoffMs, StoppedError, type Wakeup } from "./wait";
+
+/** What a {@link Reconciler} works with. */
+export interface ReconcilerDeps {
+  kube: KubeAccess;
+  issuer: IssuerClient;
+  watch: Pick<SecretWatch, "snapshot">;
+  tokens: TokenSource;
+  wake: Wakeup;
+  /** Already scrubbed of credentials by the caller. */
+  log: (line: string) => void;
+  /** Told every credential the agent handles, so the log can scrub it. */
+  remember: (secret: string) => void;
+  signal: AbortSignal;
+  statusFile: string | undefined;
+  agentVersion: string;
+  heartbeatMs: number;
+  refusedRetryMs: number;
+  maxRetryMs: number;
+}
+
+interface Registration {
+  /** Namespace UID and Secret data digest the registration was made with. */
+  key: string;
+  remoteId: string;
+  clusterId: string;
+  registeredAt: string;
+}
+
+/** First retry delay while waiting or after a transient error; doubles up to `maxRetryMs`. */
+const FIRST_RETRY_MS = 1000;
+/** A pass that waits only for the watch still looks again this often. */
+const IDLE_MS = 60_000;
+
+/** Runs passes until the signal aborts. */
+export class Reconciler {
+  private registration: Registration | undefined;
+  private refusal: { key: string; until: number } | undefined;
+  private remoteId: string | null = null;
+  private attempt = 0;
+  private nextHeartbeat = 0;
+  private heartbeatFailing = false;
+  private status: AgentStatus = {
+    state: "waiting",
+    reason: "starting",
+    remoteId: null,
+    clusterId: null,
+    registeredAt: null,
+    lastHeartbeat: null,
+  };
+
+  constructor(private readonly d: ReconcilerDeps) {}
+
+  async run(): Promise<void> {
+    this.write();
+    while (!this.d.signal.aborted) {
+      let delay: number;
+      try {
+        delay = await this.pass();
+      } catch (err) {
+        if (err instanceof StoppedError || this.d.signal.aborted) break;
+        const reason =
+          err instanceof KubeApiError
+            ? `Kubernetes API: ${err.message}`
+            : `unexpected failure: ${(err as Error).message}`;
+        delay = this.notRegistered("error", reason);
+      }
+      await this.d.wake.wait(delay, this.d.signal);
+    }
+  }
+
+  /** One look at the cluster; resolves with the delay until the next one. */
+  private async pass(): Promise<number> {
+    const snap = this.d.watch.snapshot();
+    if (!snap.synced) {
+      if (snap.error)
+        return this.notRegistered("error", `cannot list ${SECRET_REF}: ${snap.error}`);
+      return IDLE_MS; // the first list is under way; it wakes us when done
+    }
+    const ns = await abortable(this.d.kube.readNamespace(), this.d.signal);
+    this.remoteId = ns?.uid ?? null;
+    if (!ns) return this.notRegistered("waiting", `${NAMESPACE_REF} not found`);
+    if (ns.terminating) return this.notRegistered("waiting", `${NAMESPACE_REF} is being deleted`);
+    if (!snap.secret) return this.notRegistered("waiting", `${SECRET_REF} not found`);
+    const read = readCreds(snap.secret.data);
+    if (!read.ok) return this.notRegistered("waiting", read.reason, "not registering");
+    this.d.remember(read.creds.code);
+
+    const key = `${ns.uid}/${dataDigest(snap.secret.data)}`;
+    const current = this.registration;
+    if (current?.key === key) return this.heartbeat(current);
+    if (current) {
+      const why =
+        current.remoteId !== ns.uid ? `${NAMESPACE_REF} has a new UID` : `${SECRET_REF} changed`;
+      this.d.log(`${why}; registering again`);
+      this.registration = undefined;
+    }
+    const now = Date.now();
+    if (this.refusal?.key === key && now < this.refusal.until) return this.refusal.until - now;
+    return this.register(key, ns.uid, read.creds);
+  }
+
+  private async register(key: string, remoteId: string, creds: Creds): Promise<number> {
+    const minted = await abortable(this.d.tokens.fresh(), this.d.signal);
+    if (!minted) return this.notRegistered("waiting", `${SERVICE_ACCOUNT_REF} not found`);
+    this.d.remember(minted.token);
+    this.d.log(`registering cluster "${creds.clusterName}" (remoteId ${remoteId})`);
+    try {
+      const res = await abortable(
+        this.d.issuer.register(minted.token, {
+          code: creds.code,
+          remoteId,
+          clusterName: creds.clusterName,
+          clusterDescription: creds.clusterDescription,
+          ...(creds.identityId !== undefined ? { identityId: creds.identityId } : {}),
+          agentVersion: this.d.agentVersion,
+        }),
+        this.d.signal,
+      );
+      const registeredAt = new Date().toISOString();
+      this.registration = { key, remoteId, clusterId: res.clusterId, registeredAt };
+      this.refusal = undefined;
+      this.attempt = 0;
+      this.heartbeatFailing = false;
+      this.nextHeartbeat = Date.now() + this.d.heartbeatMs;
+      this.d.log(`configured with ID: ${remoteId} (cluster ${res.clusterId})`);
+      this.setStatus({
+        state: "registered",
+        reason: `configured with ID: ${remoteId}`,
+        remoteId,
+        clusterId: res.clusterId,
+        registeredAt,
+        lastHeartbeat: null,
+      });
+      return this.d.heartbeatMs;
+    } catch (err) {
+      if (err instanceof StoppedError) throw err;
+      const failure = describeIssuerFailure("registration", err);
+      if (failure.kind === "refused") {
+        // The same inputs would be refused again: retry when they change, or much later.
+        this.refusal = { key, until: Date.now() + this.d.refusedRetryMs };
+        this.notRegistered("refused", failure.reason, "");
+        return this.d.refusedRetryMs;
+      }
+      return this.notRegistered("error", failure.reason, "");
+    }
+  }
+
+  private async heartbeat(reg: Registration): Promise<number> {
+    const due = this.nextHeartbeat - Date.now();
+    if (due > 0) return due;
+    const minted = await abortable(this.d.tokens.current(), this.d.signal);
+    if (!minted) return this.notRegistered("waiting", `${SERVICE_ACCOUNT_REF} not found`);
+    this.d.remember(minted.token);
+    try {
+      await abortable(
+        this.d.issuer.heartbeat(minted.token, {
+          clusterId: reg.clusterId,
+          agentVersion: this.d.agentVersion,
+        }),
+        this.d.signal,
+      );
+      if (this.heartbeatFailing) this.d.log(`heartbeat of cluster ${reg.clusterId} works again`);
+      this.heartbeatFailing = false;
+      this.setStatus({
+        ...this.status,
+        reason: `configured with ID: ${reg.remoteId}`,
+        lastHeartbeat: new Date().toISOString(),
+      });
+    } catch (err) {
+      if (err instanceof StoppedError) throw err;
+      const failure = describeIssuerFailure("heartbeat", err);
+      // A refused token may be one the cluster no longer accepts (rotated key, new ServiceAccount).
+      if (failure.statusCode === 401) this.d.tokens.invalidate();
+      this.heartbeatFailing = true;
+      this.d.log(failure.reason);
+      this.setStatus({ ...this.status, reason: failure.reason });
+    }
+    this.nextHeartbeat = Date.now() + this.d.heartbeatMs;
+    return this.d.heartbeatMs;
+  }
+
+  /**
+   * Records a state other than registered and returns the delay before the
+   * next look: growing while the same reason persists, short again when it
+   * changes. Waiting reasons are logged when they change; refusals and
+   * errors every time, as each one is a new answer.
+   */
+  private notRegistered(state: AgentState, reason: string, prefix: string = state): number {
+    const same = this.status.state === state && this.status.reason === reason;
+    this.attempt = same ? this.attempt + 1 : 0;
+    if (!same || state === "refused" || state === "error") {
+      this.d.log(prefix ? `${prefix}: ${reason}` : reason);
+    }
+    this.registration = undefined;
+    this.setStatus({
+      state,
+      reason,
+      remoteId: this.remoteId,
+      clusterId: null,
+      registeredAt: null,
+      lastHeartbeat: null,
+    });
+    return backoffMs(this.attempt, FIRST_RETRY_MS, this.d.maxRetryMs);
+  }
+
+  private setStatus(next: AgentStatus): void {
+    if (JSON.stringify(next) === JSON.stringify(this.status)) return;
+    this.status = next;
+    this.write();
+  }
+
+  private write(): void {
+    if (!this.d.statusFile) return;
+    try {
+      writeStatusFile(this.d.statusFile, this.status);
+    } catch (err) {
+      this.d.log(`cannot write status file ${this.d.statusFile}: ${(err as Error).message}`);
+    }
+  }
+}

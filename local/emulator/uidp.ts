@@ -1,0 +1,53 @@
+/**
+ * UIDPs ("UID paths"): the platform's identifiers. A root is 40 lowercase hex
+ * digits (20 random bytes); every child appends `/` and 16 hex digits, so an
+ * id names its whole ancestry and scope checks are prefix checks.
+ */
+import { randomBytes } from "node:crypto";
+
+const ROOT = /^[0-9a-f]{40}$/;
+const SEGMENT = /^[0-9a-f]{16}$/;
+
+/** A new random root UIDP. */
+export function newRootUidp(): string {
+  return randomBytes(20).toString("hex");
+}
+
+/** A new random child of `parent`. */
+export function newChildUidp(parent: string): string {
+  if (!isUidp(parent)) throw new TypeError(`parent must be a UIDP, got ${JSON.stringify(parent)}`);
+  return `${parent}/${randomBytes(8).toString("hex")}`;
+}
+
+/** Whether `value` is a well-formed UIDP (root or any depth). */
+export function isUidp(value: unknown): value is string {
+  if (typeof value !== "string") return false;
+  const [root, ...segments] = value.split("/");
+  return ROOT.test(root) && segments.every((s) => SEGMENT.test(s));
+}
+
+/** Whether `id` is a root UIDP (has no parent). */
+export function isRoot(id: string): boolean {
+  return ROOT.test(id);
+}
+
+/** The parent of `id`, or undefined for a root. */
+export function parentOf(id: string): string | undefined {
+  const cut = id.lastIndexOf("/");
+  return cut < 0 ? undefined : id.slice(0, cut);
+}
+
+/** Whether `id` is a direct child of `parent`. */
+export function isChildOf(id: string, parent: string): boolean {
+  return isUidp(id) && parentOf(id) === parent;
+}
+
+/** Whether `id` lies strictly below `ancestor`. */
+export function isDescendantOf(id: string, ancestor: string): boolean {
+  return isUidp(id) && id.length > ancestor.length + 1 && id.startsWith(`${ancestor}/`);
+}
+
+/** Whether `id` is `ancestor` itself or lies below it. */
+export function isSameOrDescendantOf(id: string, ancestor: string): boolean {
+  return id === ancestor || isDescendantOf(id, ancestor);
+}

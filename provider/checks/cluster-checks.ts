@@ -1,0 +1,297 @@
+import type { KubeClient } from "../kube/client";
+import { KubeApiError, KubeError } from "../kube/errors";
+import { probeAnonymousDiscovery, sameOrigin, type AnonymousProbe } from "./anonymous";
+import { REMEDY } from "./remedies";
+
+/** The audience the agent's projected token carries. */
+export const AGENT_AUDIENCE = "gulfstream";
+/** Where the projection and TokenRequest checks run: present in every cluster, rarely under admission webhooks. */
+const PROBE_NAMESPACE = "kube-system";
+const PROBE_SERVICE_ACCOUNT = "default";
+
+export type Connectivity = "public" | "private";
+export type CheckName =
+  | "access"
+  | "tokenProjection"
+  | "tokenRequest"
+  | "issuerDiscovery"
+  | "connectivity";
+
+/** A failed prerequisite: what is wrong and the exact remedy. */
+export interface Problem {
+  check: CheckName;
+  /** The resource input the problem is reported against. */
+  property: string;
+  reason: string;
+  remedy: string;
+}
+
+export interface JsonWebKeySet {
+  keys: Array<{ kid?: string; kty: string; [k: string]: unknown }>;
+}
+
+/** What the checks observed about the cluster. */
+export interface ClusterFacts {
+  server: string;
+  issuer: string;
+  discovery?: Record<string, unknown>;
+  jwks?: JsonWebKeySet;
+  /** Every key id the JWKS publishes, sorted. */
+  signingKeyIds: string[];
+  /** The key id in a freshly minted token's header: the key that signs now. */
+  activeKeyId: string;
+  /** UID of the kube-system Namespace: which cluster this is. */
+  clusterUid: string;
+  /** UID of the agent's `gulfstream` Namespace, "" when it does not exist. */
+  agentNamespaceUid: string;
+  tokenProjection: boolean;
+  tokenRequest: boolean;
+  issuerDiscovery: boolean;
+  anonymousDiscovery: AnonymousProbe;
+  /** The connectivity the cluster has, or will have once this connection applies its settings. */
+  connectivity: Connectivity | "";
+}
+
+export interface CheckOptions {
+  connectivity: "auto" | Connectivity;
+  exposeIssuerDiscovery: boolean;
+}
+
+/**
+ * Checks the prerequisites of the agent against a live cluster: token volume
+ * projection, TokenRequest, issuer discovery, and whether the issuer is
+ * reachable anonymously (public) or not (private). Independent calls run
+ * concurrently over the client's one connection pool; about seven requests.
+ */
+export async function checkCluster(
+  client: KubeClient,
+  opts: CheckOptions,
+): Promise<{ facts: ClusterFacts; problems: Problem[] }> {
+  const problems: Problem[] = [];
+  const facts: ClusterFacts = {
+    server: client.server,
+    issuer: "",
+    signingKeyIds: [],
+    activeKeyId: "",
+    clusterUid: "",
+    agentNamespaceUid: "",
+    tokenProjection: false,
+    tokenRequest: false,
+    issuerDiscovery: false,
+    anonymousDiscovery: { reachable: false, detail: "not checked" },
+    connectivity: "",
+  };
+
+  // The cluster's identity first: if this fails, nothing else will work and
+  // one clear error beats five.
+  try {
+    const ns = await client.get<{ metadata: { uid: string } }>(`/api/v1/namespaces/kube-system`);
+    facts.clusterUid = ns.body.metadata.uid;
+  } catch (err) {
+    problems.push(accessProblem(err));
+    return { facts, problems };
+  }
+
+  await Promise.all([
+    client
+      .get<{ metadata: { uid: string } }>(`/api/v1/namespaces/gulfstream`, { accept: [404] })
+      .then((r) => (facts.agentNamespaceUid = r.status === 200 ? r.body.metadata.uid : ""))
+      .catch(() => undefined),
+    checkProjection(client).then((p) => (p ? problems.push(p) : (facts.tokenProjection = true))),
+    checkTokenRequest(client).then((r) => {
+      if ("problem" in r) problems.push(r.problem);
+      else {
+        facts.tokenRequest = true;
+        facts.activeKeyId = r.kid;
+      }
+    }),
+    checkDiscovery(client).then((r) => {
+      if ("problem" in r) {
+        problems.push(r.problem);
+        return;
+      }
+      facts.issuerDiscovery = true;
+      facts.issuer = r.issuer;
+      facts.discovery = r.discovery;
+      facts.jwks = r.jwks;
+      facts.signingKeyIds = [
+        ...new Set(r.jwks.keys.map((k) => k.kid).filter((k): k is string => !!k)),
+      ].sort();
+    }),
+  ]);
+
+  if (facts.issuerDiscovery) {
+    facts.anonymousDiscovery = await probeAnonymousDiscovery(facts.issuer, {
+      apiServer: client.server,
+      clusterCa: client.caPem,
+    });
+    const resolved = resolveConnectivity(facts, opts);
+    facts.connectivity = resolved.connectivity;
+    if (resolved.problem) problems.push(resolved.problem);
+  }
+  return { facts, problems };
+}
+
+function resolveConnectivity(
+  facts: ClusterFacts,
+  opts: CheckOptions,
+): { connectivity: Connectivity; problem?: Problem } {
+  const anonymous = facts.anonymousDiscovery.reachable;
+  // This connection will create the binding itself; that makes the issuer
+  // public only when the issuer is served by this API server.
+  const willExpose = opts.exposeIssuerDiscovery && sameOrigin(facts.issuer, facts.server);
+  const isPublic = anonymous || willExpose;
+  if (opts.connectivity === "private") return { connectivity: "private" };
+  if (opts.connectivity === "auto") return { connectivity: isPublic ? "public" : "private" };
+  if (isPublic) return { connectivity: "public" };
+  return {
+    connectivity: "public",
+    problem: {
+      check: "connectivity",
+      property: "connectivity",
+      reason:
+        `connectivity is "public", but the issuer's discovery document at ${facts.issuer}/.well-known/openid-configuration ` +
+        `is not reachable without credentials (${facts.anonymousDiscovery.detail}), so the platform could not verify the agent`,
+      remedy: sameOrigin(facts.issuer, facts.server)
+        ? `${REMEDY.publicBinding} Or set exposeIssuerDiscovery: true to let this resource create that binding, or set connectivity: "private".`
+        : `The issuer is not served by this API server (${facts.server}), so a binding here cannot make it public: set connectivity: "private".`,
+    },
+  };
+}
+
+function accessProblem(err: unknown): Problem {
+  if (err instanceof KubeApiError && (err.statusCode === 401 || err.statusCode === 403)) {
+    return {
+      check: "access",
+      property: "kubeconfig",
+      reason: `the kubeconfig's credentials were refused (${err.statusCode} ${err.reason}) when reading Namespace kube-system`,
+      remedy:
+        "Use credentials that can manage cluster-scoped objects (the agent installs CRDs, ClusterRoles and webhooks), e.g. a cluster-admin kubeconfig.",
+    };
+  }
+  return {
+    check: "access",
+    property: "kubeconfig",
+    reason:
+      err instanceof KubeError
+        ? err.message
+        : `cannot talk to the cluster: ${(err as Error).message}`,
+    remedy: "Check that the cluster is running and that the kubeconfig (and context) point at it.",
+  };
+}
+
+async function checkProjection(client: KubeClient): Promise<Problem | undefined> {
+  // Dry run: admission and validation happen, nothing is stored.
+  const pod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "enforce-projection-check", namespace: PROBE_NAMESPACE },
+    spec: {
+      serviceAccountName: PROBE_SERVICE_ACCOUNT,
+      containers: [
+        {
+          name: "check",
+          image: "registry.k8s.io/pause:3.10",
+          volumeMounts: [{ name: "enforce-token", mountPath: "/var/run/secrets/tokens" }],
+        },
+      ],
+      volumes: [
+        {
+          name: "enforce-token",
+          projected: {
+            sources: [
+              {
+                serviceAccountToken: {
+                  path: "enforce-token",
+                  expirationSeconds: 600,
+                  audience: AGENT_AUDIENCE,
+                },
+              },
+            ],
+          },
+        },
+      ],
+    },
+  };
+  try {
+    await client.post(`/api/v1/namespaces/${PROBE_NAMESPACE}/pods`, pod, {
+      query: { dryRun: "All" },
+    });
+    return undefined;
+  } catch (err) {
+    return {
+      check: "tokenProjection",
+      property: "kubeconfig",
+      reason: `service account token volume projection is not available: a pod with a projected serviceAccountToken volume was rejected (${(err as Error).message})`,
+      remedy: REMEDY.tokenProjection,
+    };
+  }
+}
+
+async function checkTokenRequest(
+  client: KubeClient,
+): Promise<{ kid: string } | { problem: Problem }> {
+  try {
+    const res = await client.post<{ status: { token: string } }>(
+      `/api/v1/namespaces/${PROBE_NAMESPACE}/serviceaccounts/${PROBE_SERVICE_ACCOUNT}/token`,
+      {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenRequest",
+        spec: { audiences: [AGENT_AUDIENCE], expirationSeconds: 600 },
+      },
+    );
+    const header = JSON.parse(
+      Buffer.from(res.body.status.token.split(".")[0], "base64url").toString("utf8"),
+    ) as {
+      kid?: string;
+    };
+    return { kid: header.kid ?? "" };
+  } catch (err) {
+    return {
+      problem: {
+        check: "tokenRequest",
+        property: "kubeconfig",
+        reason: `the TokenRequest API did not issue a token for ${PROBE_NAMESPACE}/${PROBE_SERVICE_ACCOUNT} (${(err as Error).message})`,
+        remedy: REMEDY.tokenProjection,
+      },
+    };
+  }
+}
+
+async function checkDiscovery(
+  client: KubeClient,
+): Promise<
+  { issuer: string; discovery: Record<string, unknown>; jwks: JsonWebKeySet } | { problem: Problem }
+> {
+  const fail = (detail: string): { problem: Problem } => ({
+    problem: {
+      check: "issuerDiscovery",
+      property: "kubeconfig",
+      reason: `service account issuer discovery is not enabled: ${detail}`,
+      remedy: REMEDY.issuerDiscovery,
+    },
+  });
+  let discovery: { issuer?: string; jwks_uri?: string };
+  try {
+    discovery = (
+      await client.get<{ issuer?: string; jwks_uri?: string }>("/.well-known/openid-configuration")
+    ).body;
+  } catch (err) {
+    return fail(
+      err instanceof KubeApiError && err.statusCode === 404
+        ? "GET /.well-known/openid-configuration answered 404 NotFound"
+        : (err as Error).message,
+    );
+  }
+  if (typeof discovery?.issuer !== "string" || !discovery.issuer)
+    return fail("the discovery document names no issuer");
+  // The keys are served by the API server at /openid/v1/jwks whatever host jwks_uri names.
+  let jwks: JsonWebKeySet;
+  try {
+    jwks = (await client.get<JsonWebKeySet>("/openid/v1/jwks")).body;
+  } catch (err) {
+    return fail(`GET /openid/v1/jwks failed (${(err as Error).message})`);
+  }
+  if (!Array.isArray(jwks?.keys) || jwks.keys.length === 0) return fail("the JWKS lists no keys");
+  return { issuer: discovery.issuer, discovery: discovery as Record<string, unknown>, jwks };
+}

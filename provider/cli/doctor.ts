@@ -1,0 +1,142 @@
+import { parseArgs } from "node:util";
+import { sameOrigin } from "../checks/anonymous";
+import { checkCluster, type ClusterFacts, type Problem } from "../checks/cluster-checks";
+import { KubeClient } from "../kube/client";
+import { KubeError } from "../kube/errors";
+
+const USAGE = `usage: pulumi-enforce doctor --kubeconfig PATH [--context NAME] [--connectivity auto|public|private] [--json]
+
+Checks that a cluster can be connected to Enforce: service account token
+volume projection, the TokenRequest API, service account issuer discovery,
+and whether the issuer is public (reachable without credentials) or private.
+Exit status: 0 when the cluster can be connected, 1 when a prerequisite fails,
+2 on bad usage.
+`;
+
+/** The `--json` report. */
+export interface DoctorReport {
+  tokenProjection: boolean;
+  issuerDiscovery: boolean;
+  issuer: string;
+  connectivity: string;
+  signingKeyIds: string[];
+  activeKeyId: string;
+  anonymousDiscovery: string;
+  problems: Problem[];
+}
+
+/** Entry of `pulumi-enforce doctor`; writes to the given streams and returns the exit status. */
+export async function doctor(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
+  let values: {
+    kubeconfig?: string;
+    context?: string;
+    connectivity?: string;
+    json?: boolean;
+    help?: boolean;
+  };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        kubeconfig: { type: "string" },
+        context: { type: "string" },
+        connectivity: { type: "string", default: "auto" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (e) {
+    err(`pulumi-enforce doctor: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    out(USAGE);
+    return 0;
+  }
+  const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
+  if (!kubeconfig) {
+    err(`pulumi-enforce doctor: --kubeconfig is required (or set KUBECONFIG)\n\n${USAGE}`);
+    return 2;
+  }
+  if (!["auto", "public", "private"].includes(values.connectivity ?? "")) {
+    err(`pulumi-enforce doctor: --connectivity must be auto, public or private\n\n${USAGE}`);
+    return 2;
+  }
+
+  let client: KubeClient;
+  try {
+    client = await KubeClient.load({ kubeconfig, context: values.context });
+  } catch (e) {
+    err(`pulumi-enforce doctor: ${e instanceof KubeError ? e.message : String(e)}\n`);
+    return 2;
+  }
+  try {
+    const { facts, problems } = await checkCluster(client, {
+      connectivity: values.connectivity as "auto" | "public" | "private",
+      exposeIssuerDiscovery: false,
+    });
+    const report = toReport(facts, problems);
+    out(values.json ? JSON.stringify(report, null, 2) + "\n" : render(client, report));
+    return problems.length ? 1 : 0;
+  } finally {
+    client.close();
+  }
+}
+
+function toReport(facts: ClusterFacts, problems: Problem[]): DoctorReport {
+  return {
+    tokenProjection: facts.tokenProjection && facts.tokenRequest,
+    issuerDiscovery: facts.issuerDiscovery,
+    issuer: facts.issuer,
+    connectivity: facts.connectivity,
+    signingKeyIds: facts.signingKeyIds,
+    activeKeyId: facts.activeKeyId,
+    anonymousDiscovery: facts.anonymousDiscovery.detail,
+    problems,
+  };
+}
+
+function render(client: KubeClient, r: DoctorReport): string {
+  const mark = (ok: boolean) => (ok ? "[ok]  " : "[FAIL]");
+  const lines = [
+    `Cluster ${client.server} (context ${client.contextName})`,
+    `${mark(r.tokenProjection)} service account token volume projection and TokenRequest`,
+    `${mark(r.issuerDiscovery)} service account issuer discovery${r.issuer ? `: issuer ${r.issuer}` : ""}`,
+  ];
+  if (r.issuerDiscovery) {
+    const pub = r.connectivity === "public";
+    lines.push(
+      `[info] anonymous discovery: ${r.anonymousDiscovery} -> connectivity ${r.connectivity || "unknown"}` +
+        (pub
+          ? ""
+          : " (private: the platform gets the keys uploaded, renewed every 25 days and on key rotation)"),
+      `[info] signing key ids: ${r.signingKeyIds.join(", ")} (in use: ${r.activeKeyId || "unknown"})`,
+    );
+  }
+  for (const p of r.problems) {
+    lines.push("", `Problem (${p.check}): ${p.reason}`, `  Fix: ${p.remedy}`);
+  }
+  if (!r.problems.length && r.connectivity === "private" && !sameOrigin(r.issuer, client.server)) {
+    lines.push(
+      "",
+      `The issuer ${r.issuer} is not served by this API server, so the cluster can be connected as private only.`,
+    );
+  } else if (!r.problems.length && r.connectivity === "private") {
+    lines.push(
+      "",
+      "The cluster can be connected as private. To connect it as public instead, allow anonymous discovery:",
+      "  kubectl create clusterrolebinding public-issuer-discovery --clusterrole=system:service-account-issuer-discovery --group=system:unauthenticated",
+    );
+  }
+  lines.push(
+    "",
+    r.problems.length
+      ? "Result: the cluster cannot be connected yet."
+      : "Result: the cluster can be connected.",
+  );
+  return lines.join("\n") + "\n";
+}

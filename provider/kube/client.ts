@@ -1,0 +1,214 @@
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
+import type { KubeConfig } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import { KubeApiError, KubeconfigError, KubeUnreachableError } from "./errors";
+
+/** Where a kubeconfig comes from: its contents (YAML or JSON) or a file path. */
+export interface KubeconfigSource {
+  kubeconfig: string;
+  context?: string;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Defaults to JSON; server-side apply uses `application/apply-patch+yaml`. */
+  contentType?: string;
+  query?: Record<string, string | undefined>;
+  /** Statuses that are an answer rather than an error (e.g. 404 when probing). */
+  accept?: number[];
+  timeoutMs?: number;
+}
+
+export interface Response<T> {
+  status: number;
+  body: T;
+}
+
+/** True when the string is kubeconfig contents rather than a path to one. */
+export function isInlineKubeconfig(value: string): boolean {
+  const v = value.trimStart();
+  return v.includes("\n") || v.startsWith("{") || v.startsWith("apiVersion");
+}
+
+/**
+ * A small Kubernetes client over one keep-alive connection pool. Credentials
+ * of every kind a kubeconfig can hold (client certificates, bearer tokens,
+ * token files, exec plugins) are resolved by @kubernetes/client-node's
+ * `KubeConfig`; this class only sends requests, so `check` can reuse one
+ * connection for all its calls and run independent ones concurrently.
+ */
+export class KubeClient {
+  private agent?: https.Agent;
+
+  private constructor(
+    private readonly kc: KubeConfig,
+    readonly server: string,
+    readonly contextName: string,
+    /** The cluster's CA (PEM) when the kubeconfig names one. */
+    readonly caPem: string | undefined,
+  ) {}
+
+  /** Loads a kubeconfig (contents or path) and selects the context. */
+  static async load(source: KubeconfigSource): Promise<KubeClient> {
+    const k8s = await import("@kubernetes/client-node");
+    const kc = new k8s.KubeConfig();
+    try {
+      if (isInlineKubeconfig(source.kubeconfig)) kc.loadFromString(source.kubeconfig);
+      else kc.loadFromFile(source.kubeconfig);
+    } catch (err) {
+      const where = isInlineKubeconfig(source.kubeconfig)
+        ? "the kubeconfig contents"
+        : source.kubeconfig;
+      throw new KubeconfigError(`cannot load ${where}: ${(err as Error).message.split("\n")[0]}`, {
+        cause: err,
+      });
+    }
+    if (source.context) {
+      if (!kc.getContextObject(source.context)) {
+        const names = kc.getContexts().map((c) => c.name);
+        throw new KubeconfigError(
+          `the kubeconfig has no context "${source.context}"; it has: ${names.join(", ") || "none"}`,
+        );
+      }
+      kc.setCurrentContext(source.context);
+    }
+    const cluster = kc.getCurrentCluster();
+    if (!cluster?.server) {
+      throw new KubeconfigError(
+        `context "${kc.getCurrentContext()}" names no cluster with a server address; set "context" to one that does`,
+      );
+    }
+    let caPem: string | undefined;
+    if (cluster.caData) caPem = Buffer.from(cluster.caData, "base64").toString("utf8");
+    else if (cluster.caFile) caPem = fs.readFileSync(cluster.caFile, "utf8");
+    return new KubeClient(kc, cluster.server.replace(/\/+$/, ""), kc.getCurrentContext(), caPem);
+  }
+
+  /** Headers and TLS material for one request; exec plugins refresh expired credentials here. */
+  private async auth(): Promise<{ headers: http.OutgoingHttpHeaders; agent: https.Agent }> {
+    const opts: https.RequestOptions = {};
+    await this.kc.applyToHTTPSOptions(opts);
+    if (!this.agent) {
+      this.agent = new https.Agent({
+        keepAlive: true,
+        maxSockets: 6,
+        ca: opts.ca,
+        cert: opts.cert,
+        key: opts.key,
+        servername: opts.servername,
+        // Only when the kubeconfig says insecure-skip-tls-verify.
+        rejectUnauthorized: opts.rejectUnauthorized ?? true,
+      });
+    }
+    const headers: http.OutgoingHttpHeaders = { ...(opts.headers as http.OutgoingHttpHeaders) };
+    if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
+    return { headers, agent: this.agent };
+  }
+
+  /** Sends one request; resolves with the parsed JSON body (or text), rejects with a KubeError. */
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    opts: RequestOptions = {},
+  ): Promise<Response<T>> {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(opts.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, v);
+    const { headers, agent } = await this.auth();
+    const call = `${method} ${url.pathname}`;
+    let payload: string | undefined;
+    if (opts.body !== undefined) {
+      payload = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
+      headers["content-type"] = opts.contentType ?? "application/json";
+    }
+    // The JWKS is served as application/jwk-set+json only.
+    headers.accept = "application/json, application/jwk-set+json;q=0.9, */*;q=0.8";
+    const mod = url.protocol === "http:" ? http : https;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(
+        url,
+        {
+          method,
+          headers,
+          agent: url.protocol === "http:" ? undefined : agent,
+          timeout: opts.timeoutMs ?? 30000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("error", (err) =>
+            reject(new KubeUnreachableError(this.server, err.message, { cause: err })),
+          );
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            const status = res.statusCode ?? 0;
+            let body: unknown = text;
+            try {
+              body = text ? JSON.parse(text) : undefined;
+            } catch {
+              // non-JSON answers (e.g. /readyz) stay text
+            }
+            if (status >= 200 && status < 300) return resolve({ status, body: body as T });
+            if (opts.accept?.includes(status)) return resolve({ status, body: body as T });
+            const s = (typeof body === "object" && body ? body : {}) as {
+              reason?: string;
+              message?: string;
+            };
+            reject(
+              new KubeApiError(call, status, s.reason ?? res.statusMessage ?? "", s.message ?? ""),
+            );
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`${call} timed out`)));
+      req.on("error", (err: NodeJS.ErrnoException) =>
+        reject(new KubeUnreachableError(this.server, describeNetError(err), { cause: err })),
+      );
+      req.end(payload);
+    });
+  }
+
+  get<T = unknown>(path: string, opts?: RequestOptions): Promise<Response<T>> {
+    return this.request<T>("GET", path, opts);
+  }
+
+  post<T = unknown>(path: string, body: unknown, opts?: RequestOptions): Promise<Response<T>> {
+    return this.request<T>("POST", path, { ...opts, body });
+  }
+
+  delete<T = unknown>(path: string, opts?: RequestOptions): Promise<Response<T>> {
+    return this.request<T>("DELETE", path, opts);
+  }
+
+  /** Server-side apply of one object under `fieldManager`, taking over conflicting fields. */
+  apply<T = unknown>(path: string, object: unknown, fieldManager: string): Promise<Response<T>> {
+    return this.request<T>("PATCH", path, {
+      body: JSON.stringify(object),
+      contentType: "application/apply-patch+yaml",
+      query: { fieldManager, force: "true" },
+    });
+  }
+
+  /** Closes pooled connections. */
+  close(): void {
+    this.agent?.destroy();
+  }
+}
+
+function describeNetError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case "ECONNREFUSED":
+      return "connection refused (is the cluster running?)";
+    case "ENOTFOUND":
+      return "the host name does not resolve";
+    case "ETIMEDOUT":
+      return "the connection timed out";
+    case "DEPTH_ZERO_SELF_SIGNED_CERT":
+    case "SELF_SIGNED_CERT_IN_CHAIN":
+    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+      return `the server's TLS certificate is not trusted (${err.code}); the kubeconfig's certificate-authority does not match`;
+    default:
+      return err.message;
+  }
+}

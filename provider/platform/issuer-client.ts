@@ -1,0 +1,141 @@
+/**
+ * Client of the platform's issuer, as the in-cluster agent (or its stand-in)
+ * uses it: registration, token exchange, heartbeat, discovery.
+ *
+ * @module
+ */
+import type { Agent, Dispatcher } from "undici";
+import { PLATFORM_SETTINGS } from "./config";
+import {
+  decodeDiscovery,
+  decodeExchange,
+  decodeHeartbeat,
+  decodeRegister,
+} from "./internal/decode";
+import { requireText, setupTransport } from "./internal/setup";
+import { isWellFormedToken } from "./internal/token";
+import { send, type CallSpec, type Transport } from "./internal/transport";
+import type { RetryOptions } from "./retry";
+import type {
+  DiscoveryDocument,
+  ExchangeRequest,
+  ExchangeResponse,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  RegisterRequest,
+  RegisterResponse,
+} from "./types";
+
+/** Options of {@link IssuerClient}. */
+export interface IssuerClientOptions {
+  /** Base URL of the issuer: https, or http on a loopback host. */
+  issuerUrl: string;
+  /**
+   * Transport to send through (e.g. an `Agent` or a `MockAgent`); the client
+   * composes its retry interceptor onto it and never closes it.
+   * Mutually exclusive with `ca`.
+   */
+  dispatcher?: Dispatcher;
+  /** Headers and body timeout of each attempt, in ms. @default 30000 */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+  /** Extra CA certificates (PEM) to trust besides the system roots. */
+  ca?: string;
+}
+
+/**
+ * Calls of the issuer. The bearer of `register`, `exchange` and `heartbeat`
+ * is the cluster's service-account token, passed per call; it is never put
+ * in an error. All three are safe to repeat (registration is keyed by
+ * `remoteId`, exchange mints another short-lived token, heartbeat sets a
+ * time), so they are retried after connection failures too.
+ */
+export class IssuerClient {
+  /** The issuer's base URL, without trailing slash. */
+  readonly issuerUrl: string;
+  readonly #transport: Transport;
+  readonly #owned: Agent | undefined;
+
+  constructor(options: IssuerClientOptions) {
+    const { transport, owned } = setupTransport({
+      url: options.issuerUrl,
+      urlOption: "options.issuerUrl",
+      urlSetting: PLATFORM_SETTINGS.issuerUrl,
+      dispatcher: options.dispatcher,
+      timeoutMs: options.timeoutMs,
+      retry: options.retry,
+      ca: options.ca,
+    });
+    this.#transport = transport;
+    this.#owned = owned;
+    this.issuerUrl = transport.baseUrl.href.replace(/\/+$/, "");
+  }
+
+  /** `POST /auth/v1/register`: the agent registers its cluster with an invite code. */
+  async register(clusterToken: string, body: RegisterRequest): Promise<RegisterResponse> {
+    requireText(body?.code, "body.code");
+    return this.#withClusterToken(clusterToken, {
+      call: "register",
+      method: "POST",
+      path: "/auth/v1/register",
+      body,
+      safeToRepeat: true,
+      secrets: [body.code],
+      decode: decodeRegister,
+    });
+  }
+
+  /** `POST /sts/exchange`: trades the cluster token for a platform token. */
+  async exchange(clusterToken: string, body: ExchangeRequest): Promise<ExchangeResponse> {
+    return this.#withClusterToken(clusterToken, {
+      call: "exchange",
+      method: "POST",
+      path: "/sts/exchange",
+      body,
+      safeToRepeat: true,
+      decode: decodeExchange,
+    });
+  }
+
+  /** `POST /auth/v1/heartbeat`: marks the cluster as seen now. */
+  async heartbeat(clusterToken: string, body: HeartbeatRequest): Promise<HeartbeatResponse> {
+    requireText(body?.clusterId, "body.clusterId");
+    return this.#withClusterToken(clusterToken, {
+      call: "heartbeat",
+      method: "POST",
+      path: "/auth/v1/heartbeat",
+      body,
+      safeToRepeat: true,
+      decode: decodeHeartbeat,
+    });
+  }
+
+  /** `GET /.well-known/openid-configuration`, anonymously. */
+  async discovery(): Promise<DiscoveryDocument> {
+    return send(this.#transport, {
+      call: "discovery",
+      method: "GET",
+      path: "/.well-known/openid-configuration",
+      credential: "none",
+      decode: decodeDiscovery,
+    });
+  }
+
+  /** Closes the client's own connections; an injected dispatcher is left open. Idempotent. */
+  async close(): Promise<void> {
+    const owned = this.#owned;
+    if (owned && !owned.closed && !owned.destroyed) await owned.close();
+  }
+
+  #withClusterToken<T>(
+    clusterToken: string,
+    spec: Omit<CallSpec<T>, "bearer" | "credential">,
+  ): Promise<T> {
+    if (typeof clusterToken !== "string" || !isWellFormedToken(clusterToken)) {
+      throw new TypeError(
+        `clusterToken of ${spec.call} must be a non-empty token of visible ASCII characters`,
+      );
+    }
+    return send(this.#transport, { ...spec, bearer: clusterToken, credential: "cluster-token" });
+  }
+}
