@@ -1,5 +1,6 @@
 import * as https from "node:https";
 import * as tls from "node:tls";
+import { USER_AGENT } from "../kube/client";
 
 /** What an anonymous GET of the issuer's discovery document found. */
 export interface AnonymousProbe {
@@ -35,28 +36,33 @@ export function probeAnonymousDiscovery(
   const ca = [...tls.rootCertificates];
   if (opts.clusterCa && sameOrigin(issuer, opts.apiServer)) ca.push(opts.clusterCa);
   return new Promise((resolve) => {
-    const req = https.get(url, { ca, agent: false, timeout: opts.timeoutMs ?? 5000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const status = res.statusCode ?? 0;
-        if (status !== 200) return resolve({ reachable: false, status, detail: `HTTP ${status}` });
-        try {
-          const doc = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { issuer?: string };
-          if (doc.issuer !== issuer) {
-            return resolve({
-              reachable: false,
-              status,
-              detail: `the document names issuer "${doc.issuer}", not "${issuer}"`,
-            });
+    const req = https.get(
+      url,
+      { ca, agent: false, timeout: opts.timeoutMs ?? 5000, headers: { "user-agent": USER_AGENT } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const status = res.statusCode ?? 0;
+          if (status !== 200)
+            return resolve({ reachable: false, status, detail: `HTTP ${status}` });
+          try {
+            const doc = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { issuer?: string };
+            if (doc.issuer !== issuer) {
+              return resolve({
+                reachable: false,
+                status,
+                detail: `the document names issuer "${doc.issuer}", not "${issuer}"`,
+              });
+            }
+            resolve({ reachable: true, status, detail: "HTTP 200" });
+          } catch {
+            resolve({ reachable: false, status, detail: "the answer is not JSON" });
           }
-          resolve({ reachable: true, status, detail: "HTTP 200" });
-        } catch {
-          resolve({ reachable: false, status, detail: "the answer is not JSON" });
-        }
-      });
-      res.on("error", (err) => resolve({ reachable: false, detail: err.message }));
-    });
+        });
+        res.on("error", (err) => resolve({ reachable: false, detail: err.message }));
+      },
+    );
     req.on("timeout", () =>
       req.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })),
     );

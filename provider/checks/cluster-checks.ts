@@ -153,7 +153,7 @@ function resolveConnectivity(
         `connectivity is "public", but the issuer's discovery document at ${facts.issuer}/.well-known/openid-configuration ` +
         `is not reachable without credentials (${facts.anonymousDiscovery.detail}), so the platform could not verify the agent`,
       remedy: sameOrigin(facts.issuer, facts.server)
-        ? `${REMEDY.publicBinding} Or set exposeIssuerDiscovery: true to let this resource create that binding, or set connectivity: "private".`
+        ? `${REMEDY.publicBinding}. Or set exposeIssuerDiscovery: true to let this resource create that binding, or set connectivity: "private".`
         : `The issuer is not served by this API server (${facts.server}), so a binding here cannot make it public: set connectivity: "private".`,
     },
   };

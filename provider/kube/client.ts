@@ -25,6 +25,13 @@ export interface Response<T> {
   body: T;
 }
 
+/**
+ * The User-Agent of every request this package sends to a cluster, so that API server audit logs
+ * (and the tests that count requests in them) can tell its calls from other clients using the
+ * same credentials.
+ */
+export const USER_AGENT = "pulumi-enforce";
+
 /** True when the string is kubeconfig contents rather than a path to one. */
 export function isInlineKubeconfig(value: string): boolean {
   const v = value.trimStart();
@@ -101,7 +108,10 @@ export class KubeClient {
         rejectUnauthorized: opts.rejectUnauthorized ?? true,
       });
     }
-    const headers: http.OutgoingHttpHeaders = { ...(opts.headers as http.OutgoingHttpHeaders) };
+    const headers: http.OutgoingHttpHeaders = {
+      ...(opts.headers as http.OutgoingHttpHeaders),
+      "user-agent": USER_AGENT,
+    };
     if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
     return { headers, agent: this.agent };
   }

@@ -222,8 +222,12 @@ describe("enforce-local: key rotation and shutdown (own environment)", () => {
     async (how) => {
       own = await startOwnEnv(["--clusters", "2"]);
       const pids = JSON.parse(fs.readFileSync(path.join(own.dir, "pids.json"), "utf8")) as number[];
-      expect(pids.length).toBe(5); // etcd + 2 × (kube-apiserver + kube-controller-manager)
-      const ports = own.ready.clusters.map((c) => Number(new URL(c.apiServer).port));
+      // etcd + 2 × (kube-apiserver + kube-controller-manager + agent stand-in) + the Enforce emulator
+      expect(pids.length).toBe(8);
+      const ports = [
+        ...own.ready.clusters.map((c) => Number(new URL(c.apiServer).port)),
+        Number(new URL((own.ready.enforce as { apiUrl: string }).apiUrl).port),
+      ];
       if (how === "down") {
         await run(process.execPath, [enforceLocalBin, "down", "--dir", own.dir]);
       } else {

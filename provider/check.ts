@@ -1,0 +1,167 @@
+/**
+ * The provider's `check`: input validation first (no network), then, when every input the
+ * cluster checks need is known, the cluster checks `doctor` runs, whose observations are kept in
+ * the checked inputs so that `diff` can compare them with the last deployment's.
+ * @module
+ */
+
+import { checkCluster, type ClusterFacts, type Problem } from "./checks/cluster-checks";
+import { KubeClient, isInlineKubeconfig, type KubeconfigSource } from "./kube/client";
+import { kubeconfigSecrets, redactKubeconfig } from "./kube/redact";
+import {
+  UNKNOWN_VALUE,
+  readFileUtf8,
+  validateInputs,
+  type CheckFailure,
+  type NormalizedInputs,
+  type ReadFile,
+} from "./inputs";
+
+/**
+ * The input the SDK adds to carry the Pulumi resource name, which a dynamic provider's `check` is
+ * not told and `clusterName` defaults to. It is consumed here and not kept in the checked inputs.
+ */
+export const RESOURCE_NAME_INPUT = "resourceName";
+
+/** The checked-inputs key that holds {@link Observed}. */
+export const OBSERVED_KEY = "observed";
+
+/** What `check` saw in the cluster, kept in the checked inputs for `diff`. */
+export interface Observed {
+  /** Key id in a freshly minted token's header: the key that signs now. */
+  activeKeyId: string;
+  /** UID of the `gulfstream` Namespace, `""` when it does not exist. */
+  agentNamespaceUid: string;
+  /** UID of the `kube-system` Namespace: which cluster this is. */
+  clusterUid: string;
+  /** `connectivity` resolved against the cluster: `"public"` or `"private"`. */
+  connectivity: string;
+  /** The service account issuer from the discovery document. */
+  issuer: string;
+  /** Every key id the JWKS publishes, sorted. */
+  signingKeyIds: string[];
+}
+
+/** The checked inputs: the normalized inputs plus what was observed, keys sorted. */
+export type CheckedInputs = NormalizedInputs & { observed: Observed | typeof UNKNOWN_VALUE };
+
+/** Outcome of {@link checkConnection}; the shape a dynamic provider's `check` returns. */
+export interface ConnectionCheckResult {
+  /** The checked inputs, or the inputs as received when a failure leaves nothing checked. */
+  inputs: CheckedInputs | Record<string, unknown>;
+  failures: CheckFailure[];
+}
+
+/** Seams for tests; production uses the defaults. */
+export interface CheckDependencies {
+  /** @default readFileUtf8 */
+  readFile?: ReadFile;
+  /** @default KubeClient.load */
+  connect?: (source: KubeconfigSource) => Promise<KubeClient>;
+}
+
+/** Inputs the cluster checks read: while one is unknown, the cluster is not contacted. */
+const CLUSTER_CHECK_INPUTS = ["connectivity", "context", "exposeIssuerDiscovery", "kubeconfig"];
+
+/**
+ * Checks the inputs of an `EnforceClusterConnection`. Never throws for bad input or an
+ * unreachable cluster: every problem is a failure that names the property and the fix, and no
+ * reason contains kubeconfig contents. `olds` (the previous checked inputs) are not needed yet.
+ */
+export async function checkConnection(
+  _olds: object,
+  news: Record<string, unknown>,
+  deps: CheckDependencies = {},
+): Promise<ConnectionCheckResult> {
+  const { [RESOURCE_NAME_INPUT]: resourceName, ...raw } = news;
+  const readFile = deps.readFile ?? readFileUtf8;
+  const validated = validateInputs(raw, {
+    resourceName: typeof resourceName === "string" ? resourceName : "",
+    readFile,
+  });
+  if (validated.failures.length > 0) return { inputs: news, failures: validated.failures };
+  const { inputs } = validated;
+
+  // During preview the kubeconfig of a cluster created in the same stack is not known yet: pass
+  // everything through, and leave the observations unknown too, so preview of a new stack works.
+  if (validated.unknown.some((property) => CLUSTER_CHECK_INPUTS.includes(property))) {
+    return { inputs: withObserved(inputs, UNKNOWN_VALUE), failures: [] };
+  }
+
+  const secrets = kubeconfigSecrets(kubeconfigText(inputs.kubeconfig, readFile));
+  const failure = (property: string, reason: string): CheckFailure => ({
+    property,
+    reason: redactKubeconfig(reason, secrets),
+  });
+
+  let client: KubeClient;
+  try {
+    client = await (deps.connect ?? ((source) => KubeClient.load(source)))({
+      kubeconfig: inputs.kubeconfig,
+      context: inputs.context,
+    });
+  } catch (err) {
+    return {
+      inputs: news,
+      failures: [failure("kubeconfig", `${sentence(errorMessage(err))} ${KUBECONFIG_FIX}`)],
+    };
+  }
+  try {
+    const { facts, problems } = await checkCluster(client, {
+      connectivity: inputs.connectivity,
+      exposeIssuerDiscovery: inputs.exposeIssuerDiscovery,
+    });
+    return {
+      inputs: withObserved(inputs, observe(facts)),
+      failures: problems.map((p: Problem) =>
+        failure(p.property, `${sentence(p.reason)} Fix: ${p.remedy}`),
+      ),
+    };
+  } finally {
+    client.close();
+  }
+}
+
+const KUBECONFIG_FIX =
+  'Fix: pass a kubeconfig whose context names a reachable cluster and usable credentials ("kubectl config view --raw --minify" prints the current one).';
+
+function observe(facts: ClusterFacts): Observed {
+  return {
+    activeKeyId: facts.activeKeyId,
+    agentNamespaceUid: facts.agentNamespaceUid,
+    clusterUid: facts.clusterUid,
+    connectivity: facts.connectivity,
+    issuer: facts.issuer,
+    signingKeyIds: [...facts.signingKeyIds].sort(),
+  };
+}
+
+/** The inputs with `observed` added, top-level keys sorted (nested ones already are). */
+function withObserved(
+  inputs: NormalizedInputs,
+  observed: Observed | typeof UNKNOWN_VALUE,
+): CheckedInputs {
+  const all: CheckedInputs = { ...inputs, [OBSERVED_KEY]: observed };
+  const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return sorted as unknown as CheckedInputs;
+}
+
+/** The kubeconfig's contents, for redaction; `""` if a path can no longer be read. */
+function kubeconfigText(kubeconfig: string, readFile: ReadFile): string {
+  if (isInlineKubeconfig(kubeconfig)) return kubeconfig;
+  try {
+    return readFile(kubeconfig);
+  } catch {
+    return "";
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Ends a reason with a full stop so that a fix can follow it. */
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}

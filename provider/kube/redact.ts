@@ -1,0 +1,60 @@
+/**
+ * Keeps kubeconfig credentials out of messages. Errors that reach a person can quote what a
+ * kubeconfig holds: an exec credential plugin's stderr becomes @kubernetes/client-node's error
+ * message as is, and a plugin may print its token or the environment it was given. Messages built
+ * from such errors pass through {@link redactKubeconfig} before they leave the provider.
+ * @module
+ */
+
+import { parse } from "yaml";
+
+/** What replaces a credential in a message. */
+export const REDACTED = "[redacted]";
+
+/** Shorter values are left alone: they are words (`Never`, `v1`), not credentials. */
+const MIN_SECRET_LENGTH = 8;
+
+/**
+ * The values of a kubeconfig that must never be shown: every string under `users` (tokens,
+ * passwords, client keys, exec plugin arguments and environment) and the `*-data` fields of
+ * `clusters` (certificate authorities: not secret, but kubeconfig contents nobody needs to read
+ * in an error). Longest first, so a value containing another is replaced whole. Empty when the
+ * text does not parse.
+ */
+export function kubeconfigSecrets(text: string): string[] {
+  let data: unknown;
+  try {
+    data = parse(text, { prettyErrors: false });
+  } catch {
+    return [];
+  }
+  if (typeof data !== "object" || data === null) return [];
+  const found = new Set<string>();
+  const doc = data as { users?: unknown; clusters?: unknown };
+  collectStrings(doc.users, found);
+  for (const entry of Array.isArray(doc.clusters) ? doc.clusters : []) {
+    const cluster = (entry as { cluster?: unknown } | null)?.cluster;
+    if (typeof cluster !== "object" || cluster === null) continue;
+    for (const [key, value] of Object.entries(cluster)) {
+      if (key.endsWith("-data") && typeof value === "string") found.add(value);
+    }
+  }
+  return [...found]
+    .filter((value) => value.length >= MIN_SECRET_LENGTH)
+    .sort((a, b) => b.length - a.length);
+}
+
+/** `message` with every occurrence of each secret replaced by {@link REDACTED}. */
+export function redactKubeconfig(message: string, secrets: readonly string[]): string {
+  let out = message;
+  for (const secret of secrets) out = out.split(secret).join(REDACTED);
+  return out;
+}
+
+function collectStrings(value: unknown, into: Set<string>): void {
+  if (typeof value === "string") into.add(value);
+  else if (Array.isArray(value)) for (const item of value) collectStrings(item, into);
+  else if (typeof value === "object" && value !== null) {
+    for (const item of Object.values(value)) collectStrings(item, into);
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The `EnforceClusterConnection` resource: one per Kubernetes cluster to connect to Enforce.
+ * @module
+ */
+
+import * as pulumi from "@pulumi/pulumi";
+import { enforceProvider } from "../provider/dynamic";
+import type {
+  AgentImageName,
+  Connectivity,
+  NamespaceEnforcementMode,
+  Profile,
+} from "../provider/inputs";
+
+export type { AgentImageName, Connectivity, NamespaceEnforcementMode, Profile };
+
+/** How a connected cluster proves its identity to Enforce, once resolved. */
+export type ResolvedConnectivity = "public" | "private";
+
+/** Settings of the agent's admission webhook and policy controller (the CLI's `--opt`). */
+export interface EnforcerOptionsArgs {
+  /**
+   * Admit pods when the webhook cannot answer (`failurePolicy: Ignore` instead of `Fail`).
+   * @default false
+   */
+  webhookFailOpen?: pulumi.Input<boolean>;
+  /**
+   * Cache ClusterImagePolicy results (the CLI's `enable_cip_cache`).
+   * @default false
+   */
+  enableCipCache?: pulumi.Input<boolean>;
+  /**
+   * Which namespaces the webhook covers: only those labelled in (`"opt-in"`), or all but those
+   * labelled out (`"opt-out"`).
+   * @default "opt-in"
+   */
+  namespaceEnforcementMode?: pulumi.Input<NamespaceEnforcementMode>;
+}
+
+/** The inputs of an {@link EnforceClusterConnection}. */
+export interface EnforceClusterConnectionArgs {
+  /**
+   * The cluster's kubeconfig: its contents (YAML or JSON), or the path of a kubeconfig file
+   * (relative to the directory Pulumi runs in). Always treated as a secret. EKS and GKE
+   * kubeconfigs that authenticate with exec credential plugins work; the plugin must be on the
+   * PATH of the machine running Pulumi.
+   */
+  kubeconfig: pulumi.Input<string>;
+  /**
+   * The kubeconfig context to use.
+   * @default the kubeconfig's `current-context`
+   */
+  context?: pulumi.Input<string>;
+  /** The id (UIDP) of the Enforce group the cluster is connected under. */
+  group: pulumi.Input<string>;
+  /**
+   * The cluster's display name in Enforce.
+   * @default the resource name
+   */
+  clusterName?: pulumi.Input<string>;
+  /** A short description shown in Enforce (at most 256 characters). */
+  description?: pulumi.Input<string>;
+  /**
+   * `"public"`: Enforce fetches the cluster's service account issuer discovery document itself,
+   * which must be reachable without credentials. `"private"`: the issuer's keys are uploaded to
+   * Enforce and renewed (see `renewAfter`). `"auto"`: public when the issuer is reachable
+   * anonymously (or `exposeIssuerDiscovery` makes it so), private otherwise.
+   * @default "auto"
+   */
+  connectivity?: pulumi.Input<Connectivity>;
+  /**
+   * Create the ClusterRoleBinding `public-issuer-discovery`, which lets anonymous clients read the
+   * issuer discovery document and keys. Makes the cluster public only when its issuer is served by
+   * its own API server.
+   * @default false
+   */
+  exposeIssuerDiscovery?: pulumi.Input<boolean>;
+  /**
+   * Private connections only: how long the uploaded identity is used before it is renewed, as a
+   * duration such as `"25d"`, `"12h"` or `"90s"`, at most `"30d"`. Must not be set when
+   * `connectivity` is `"public"`.
+   * @default "25d"
+   */
+  renewAfter?: pulumi.Input<string>;
+  /**
+   * The agent profiles to install: `"enforcer"` (observe and enforce policy; includes
+   * `"observer"`) or `"observer"` (observe only).
+   * @default ["enforcer"]
+   */
+  profiles?: pulumi.Input<pulumi.Input<Profile>[]>;
+  /** Settings of the enforcer; each left out takes its default. */
+  enforcerOptions?: pulumi.Input<EnforcerOptionsArgs>;
+  /**
+   * Image references to use instead of the agent's defaults, by image name (`"chainctl"`,
+   * `"controlplane"`), e.g. to pull from a mirrored registry.
+   * @default {}
+   */
+  agentImages?: pulumi.Input<{ [name in AgentImageName]?: pulumi.Input<string> }>;
+  /**
+   * How long to wait for the agent to register with Enforce, as a duration like `"5m"`.
+   * @default "5m"
+   */
+  registrationTimeout?: pulumi.Input<string>;
+}
+
+/** The Pulumi type of {@link EnforceClusterConnection}. */
+const RESOURCE_TYPE = "EnforceClusterConnection";
+
+/**
+ * Connects a Kubernetes cluster to Enforce: checks the cluster's prerequisites (token volume
+ * projection, service account issuer discovery, public or private issuer) during preview,
+ * registers the cluster and installs the agent. Platform credentials are not inputs: they come
+ * from the stack config (`enforce:token`, `enforce:apiUrl`, ...) or the environment.
+ *
+ * @example
+ * ```ts
+ * new EnforceClusterConnection("prod-eu", {
+ *   kubeconfig: cluster.kubeconfig,
+ *   group: "0123456789abcdef0123456789abcdef01234567",
+ * });
+ * ```
+ */
+export class EnforceClusterConnection extends pulumi.dynamic.Resource {
+  /** The cluster's id in Enforce (a UIDP under `group`). */
+  declare readonly clusterId: pulumi.Output<string>;
+  /** The id Enforce knows the cluster by on the agent's side: the `gulfstream` Namespace UID. */
+  declare readonly remoteId: pulumi.Output<string>;
+  /**
+   * How the cluster is connected, `"public"` or `"private"` (`"auto"` resolved). Until the
+   * connection is created, a preview shows the `connectivity` input here.
+   */
+  declare readonly connectivity: pulumi.Output<ResolvedConnectivity>;
+  /** The cluster's service account issuer. */
+  declare readonly issuer: pulumi.Output<string>;
+  /** Key ids of the issuer's signing keys (its JWKS), sorted. */
+  declare readonly signingKeyIds: pulumi.Output<string[]>;
+  /** The Enforce identity the agent assumes; `""` for public connections. */
+  declare readonly identityId: pulumi.Output<string>;
+  /** When the cluster was registered (RFC 3339). */
+  declare readonly registeredAt: pulumi.Output<string>;
+  /** When a private connection's identity is renewed next (RFC 3339); `""` for public ones. */
+  declare readonly renewAt: pulumi.Output<string>;
+
+  /**
+   * @param name The resource name; also the default `clusterName`.
+   * @param args The connection's inputs.
+   * @param opts Resource options; `kubeconfig` is always added to `additionalSecretOutputs`.
+   */
+  constructor(
+    name: string,
+    args: EnforceClusterConnectionArgs,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    const given: Partial<EnforceClusterConnectionArgs> = args ?? {};
+    super(
+      enforceProvider,
+      name,
+      {
+        ...given,
+        // Secret in state and in engine messages, whatever the caller passed.
+        kubeconfig: given.kubeconfig === undefined ? undefined : pulumi.secret(given.kubeconfig),
+        // A dynamic provider's check is not told the resource name, which clusterName defaults to.
+        resourceName: name,
+        // Outputs only (connectivity is an input too and keeps the given value until created).
+        clusterId: undefined,
+        remoteId: undefined,
+        issuer: undefined,
+        signingKeyIds: undefined,
+        identityId: undefined,
+        registeredAt: undefined,
+        renewAt: undefined,
+      },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }),
+      undefined,
+      RESOURCE_TYPE,
+    );
+  }
+}

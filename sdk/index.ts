@@ -1,0 +1,16 @@
+/**
+ * pulumi-enforce: connect Kubernetes clusters to Enforce declaratively, one
+ * {@link EnforceClusterConnection} per cluster.
+ * @module
+ */
+
+export {
+  EnforceClusterConnection,
+  type AgentImageName,
+  type Connectivity,
+  type EnforceClusterConnectionArgs,
+  type EnforcerOptionsArgs,
+  type NamespaceEnforcementMode,
+  type Profile,
+  type ResolvedConnectivity,
+} from "./connection";

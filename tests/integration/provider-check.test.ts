@@ -1,0 +1,251 @@
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse, stringify } from "yaml";
+import { checkConnection, type CheckedInputs } from "../../provider/check";
+import { UNKNOWN_VALUE } from "../../provider/inputs";
+import { USER_AGENT } from "../../provider/kube/client";
+import { eventually, kubectl, sharedEnv } from "../support/env";
+
+/**
+ * The provider's `check` against the shared environment's real API servers (both `apiserver`
+ * issuer mode, private by default). Requests are counted in each API server's audit log: the
+ * provider's carry its User-Agent, which tells them from the agent stand-in's, made with the same
+ * admin credentials.
+ */
+
+const env = sharedEnv();
+const GROUP = "0123456789abcdef0123456789abcdef01234567";
+const BINDING_CMD =
+  "kubectl create clusterrolebinding public-issuer-discovery --clusterrole=system:service-account-issuer-discovery --group=system:unauthenticated";
+
+type Cluster = (typeof env.clusters)[number];
+
+interface AuditEvent {
+  requestURI: string;
+  verb: string;
+  userAgent?: string;
+  user: { username: string };
+}
+
+/** Runs `action`, then returns the provider's requests to `cluster` in between two markers. */
+async function requestsDuring<T>(
+  cluster: Cluster,
+  action: () => Promise<T>,
+): Promise<{ result: T; requests: AuditEvent[] }> {
+  const id = randomUUID();
+  const mark = (which: string) =>
+    kubectl(env, cluster.kubeconfig, ["get", "--raw", `/version?marker=${id}-${which}`]);
+  await mark("start");
+  const result = await action();
+  await mark("end");
+  const between = await eventually("the end marker in the audit log", async () => {
+    const events = fs
+      .readFileSync(cluster.auditLog, "utf8")
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line) as AuditEvent);
+    const at = (which: string) =>
+      events.findIndex((e) => e.requestURI === `/version?marker=${id}-${which}`);
+    const start = at("start");
+    const end = at("end");
+    return end < 0 ? undefined : events.slice(start + 1, end);
+  });
+  return { result, requests: between.filter((e) => e.userAgent?.startsWith(USER_AGENT)) };
+}
+
+function news(cluster: Cluster, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    __provider: "serialized provider text",
+    resourceName: "conn",
+    kubeconfig: fs.readFileSync(cluster.kubeconfig, "utf8"),
+    group: GROUP,
+    ...extra,
+  };
+}
+
+async function jwksKids(cluster: Cluster): Promise<string[]> {
+  const jwks = JSON.parse(
+    await kubectl(env, cluster.kubeconfig, ["get", "--raw", "/openid/v1/jwks"]),
+  );
+  return (jwks.keys as Array<{ kid: string }>).map((k) => k.kid).sort();
+}
+
+async function namespaceUid(cluster: Cluster, name: string): Promise<string> {
+  const out = await kubectl(env, cluster.kubeconfig, ["get", "namespaces", "-o", "json"]);
+  const items = JSON.parse(out).items as Array<{ metadata: { name: string; uid: string } }>;
+  return items.find((ns) => ns.metadata.name === name)?.metadata.uid ?? "";
+}
+
+describe.each(env.clusters.map((c) => [c.name, c] as const))(
+  "check against %s",
+  (_name, cluster) => {
+    test("valid inputs pass; observed records the issuer, the JWKS key ids and private connectivity", async () => {
+      const { inputs, failures } = await checkConnection({}, news(cluster));
+      expect(failures).toEqual([]);
+      const checked = inputs as CheckedInputs;
+      const kids = await jwksKids(cluster);
+      expect(checked.observed).toEqual({
+        activeKeyId: expect.any(String),
+        agentNamespaceUid: await namespaceUid(cluster, "gulfstream"),
+        clusterUid: await namespaceUid(cluster, "kube-system"),
+        connectivity: "private",
+        issuer: cluster.issuer,
+        signingKeyIds: kids,
+      });
+      expect(kids).toContain(checked.observed !== UNKNOWN_VALUE && checked.observed.activeKeyId);
+      // Defaults applied, the carrier of the resource name consumed, the engine's key left alone.
+      expect(checked).toMatchObject({ clusterName: "conn", connectivity: "auto", group: GROUP });
+      expect(checked).not.toHaveProperty("resourceName");
+      expect(checked).not.toHaveProperty("__provider");
+    });
+  },
+);
+
+describe("check against cluster-1 (more)", () => {
+  const cluster = env.clusters[0];
+
+  test("checked inputs are plain JSON with sorted keys, identical from one check to the next", async () => {
+    const first = await checkConnection({}, news(cluster));
+    const second = await checkConnection(first.inputs, news(cluster));
+    expect(JSON.stringify(second.inputs)).toBe(JSON.stringify(first.inputs));
+    expect(JSON.parse(JSON.stringify(first.inputs))).toEqual(first.inputs);
+    const sortedEverywhere = (value: unknown): boolean =>
+      Array.isArray(value)
+        ? value.every(sortedEverywhere)
+        : typeof value !== "object" || value === null
+          ? true
+          : Object.keys(value).join() === Object.keys(value).sort().join() &&
+            Object.values(value).every(sortedEverywhere);
+    expect(sortedEverywhere(first.inputs)).toBe(true);
+  });
+
+  // Measured: 7 requests (kube-system and gulfstream Namespaces, a dry-run Pod, a TokenRequest,
+  // the discovery document and JWKS, and the anonymous discovery probe).
+  test("a no-change check costs a handful of requests (7 measured, at most 8)", async () => {
+    const previous = await checkConnection({}, news(cluster));
+    const { result, requests } = await requestsDuring(cluster, () =>
+      checkConnection(previous.inputs, news(cluster)),
+    );
+    expect(result.failures).toEqual([]);
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.length).toBeLessThanOrEqual(8);
+    // The probe of the issuer is anonymous, as the platform's would be.
+    expect(requests.filter((r) => r.user.username === "system:anonymous")).toHaveLength(1);
+    // Nothing is created: the Pod is a dry run, a TokenRequest stores nothing.
+    expect(
+      requests
+        .filter((r) => r.verb === "create")
+        .map((r) => r.requestURI)
+        .sort(),
+    ).toEqual([
+      "/api/v1/namespaces/kube-system/pods?dryRun=All",
+      "/api/v1/namespaces/kube-system/serviceaccounts/default/token",
+    ]);
+  });
+
+  test('connectivity "public" on a private cluster fails on connectivity, naming the binding command', async () => {
+    const { failures } = await checkConnection({}, news(cluster, { connectivity: "public" }));
+    expect(failures).toHaveLength(1);
+    expect(failures[0].property).toBe("connectivity");
+    expect(failures[0].reason).toContain("not reachable without credentials (HTTP 403)");
+    expect(failures[0].reason).toMatch(/\. Fix: /);
+    expect(failures[0].reason).toContain(BINDING_CMD);
+    expect(failures[0].reason).toContain('connectivity: "private"');
+  });
+
+  test("exposeIssuerDiscovery makes an API-server issuer count as public", async () => {
+    const { inputs, failures } = await checkConnection(
+      {},
+      news(cluster, { exposeIssuerDiscovery: true }),
+    );
+    expect(failures).toEqual([]);
+    expect((inputs as CheckedInputs).observed).toMatchObject({ connectivity: "public" });
+  });
+
+  test.each(["kubeconfig", "context", "connectivity", "exposeIssuerDiscovery"])(
+    "an unknown %s: no failures and no request to the API server",
+    async (property) => {
+      const { result, requests } = await requestsDuring(cluster, () =>
+        checkConnection({}, news(cluster, { [property]: UNKNOWN_VALUE })),
+      );
+      expect(result.failures).toEqual([]);
+      expect(requests).toEqual([]);
+      expect(result.inputs).toMatchObject({
+        [property]: UNKNOWN_VALUE,
+        observed: UNKNOWN_VALUE,
+        clusterName: "conn",
+      });
+    },
+  );
+
+  test("syntactically invalid input: failures naming the properties, and no request", async () => {
+    const given = news(cluster, { group: "not-a-uidp", renewAfter: "40d", colour: "blue" });
+    const { result, requests } = await requestsDuring(cluster, () => checkConnection({}, given));
+    expect(result.failures.map((f) => f.property).sort()).toEqual([
+      "colour",
+      "group",
+      "renewAfter",
+    ]);
+    expect(result.inputs).toBe(given);
+    expect(requests).toEqual([]);
+  });
+});
+
+describe("failure reasons never carry the kubeconfig", () => {
+  const cluster = env.clusters[0];
+  const admin = parse(fs.readFileSync(cluster.kubeconfig, "utf8"));
+  const clientKey: string = admin.users[0].user["client-key-data"];
+  const clientCert: string = admin.users[0].user["client-certificate-data"];
+  let dir: string;
+  beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "provider-check-"))));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test("an unreachable API server: the failure is on kubeconfig, names the server, shows no credential", async () => {
+    const kubeconfig = structuredClone(admin);
+    kubeconfig.clusters[0].cluster.server = "https://127.0.0.1:1";
+    const contents = stringify(kubeconfig);
+    const { failures } = await checkConnection({}, news(cluster, { kubeconfig: contents }));
+    expect(failures).toHaveLength(1);
+    expect(failures[0].property).toBe("kubeconfig");
+    expect(failures[0].reason).toContain("https://127.0.0.1:1");
+    expect(failures[0].reason).toContain("Fix:");
+    for (const secret of [clientKey, clientCert, contents]) {
+      expect(failures[0].reason).not.toContain(secret);
+    }
+  });
+
+  test("an exec plugin that fails printing its secret: the secret is redacted", async () => {
+    const secret = `plugin-secret-${randomUUID()}`;
+    const plugin = path.join(dir, "failing-plugin.js");
+    fs.writeFileSync(
+      plugin,
+      `#!${process.execPath}\nprocess.stderr.write("login failed for " + process.env.PLUGIN_SECRET + "\\n");\nprocess.exit(1);\n`,
+      { mode: 0o700 },
+    );
+    const kubeconfig = structuredClone(admin);
+    kubeconfig.users = [
+      {
+        name: "exec-user",
+        user: {
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1",
+            command: plugin,
+            env: [{ name: "PLUGIN_SECRET", value: secret }],
+            interactiveMode: "Never",
+          },
+        },
+      },
+    ];
+    kubeconfig.contexts[0].context.user = "exec-user";
+    const { failures } = await checkConnection(
+      {},
+      news(cluster, { kubeconfig: stringify(kubeconfig) }),
+    );
+    expect(failures).toHaveLength(1);
+    expect(failures[0].property).toBe("kubeconfig");
+    expect(failures[0].reason).toContain("login failed for [redacted]");
+    expect(failures[0].reason).not.toContain(secret);
+  });
+});
