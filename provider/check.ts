@@ -6,7 +6,8 @@
  */
 
 import { checkCluster, type ClusterFacts, type Problem } from "./checks/cluster-checks";
-import { KubeClient, isInlineKubeconfig, type KubeconfigSource } from "./kube/client";
+import { isInlineKubeconfig } from "./inputs/kubeconfig";
+import { KubeClient, type KubeconfigSource } from "./kube/client";
 import { kubeconfigSecrets, redactKubeconfig } from "./kube/redact";
 import {
   UNKNOWN_VALUE,

@@ -4,9 +4,11 @@
  * id names its whole ancestry and scope checks are prefix checks.
  */
 import { randomBytes } from "node:crypto";
+import { isUidp } from "../../provider/inputs/uidp";
 
-const ROOT = /^[0-9a-f]{40}$/;
-const SEGMENT = /^[0-9a-f]{16}$/;
+// One definition of the format for the whole package: the provider validates
+// user input with it, the emulator its own ids.
+export { isUidp };
 
 /** A new random root UIDP. */
 export function newRootUidp(): string {
@@ -19,16 +21,9 @@ export function newChildUidp(parent: string): string {
   return `${parent}/${randomBytes(8).toString("hex")}`;
 }
 
-/** Whether `value` is a well-formed UIDP (root or any depth). */
-export function isUidp(value: unknown): value is string {
-  if (typeof value !== "string") return false;
-  const [root, ...segments] = value.split("/");
-  return ROOT.test(root) && segments.every((s) => SEGMENT.test(s));
-}
-
 /** Whether `id` is a root UIDP (has no parent). */
 export function isRoot(id: string): boolean {
-  return ROOT.test(id);
+  return isUidp(id) && !id.includes("/");
 }
 
 /** The parent of `id`, or undefined for a root. */

@@ -49,6 +49,14 @@ const FIX =
   'Pass the kubeconfig contents (YAML or JSON) or the path of a kubeconfig file; "kubectl config view --raw --minify" prints a complete one.';
 
 /**
+ * True when `value` is kubeconfig contents rather than a path: it spans several lines or starts
+ * with `{` (single-line JSON). Validation and the Kubernetes client decide by this one rule.
+ */
+export function isInlineKubeconfig(value: string): boolean {
+  return /[\r\n]/.test(value) || value.trimStart().startsWith("{");
+}
+
+/**
  * Decides whether `value` is kubeconfig contents or a path, reads the file for a path, and
  * parses and checks the structure: a mapping with `clusters`, `contexts` and `users` lists whose
  * entries have names. A value is contents when it spans several lines or starts with `{`
@@ -56,7 +64,7 @@ const FIX =
  */
 export function inspectKubeconfig(value: string, readFile: ReadFile): KubeconfigResult {
   if (value.trim() === "") return { ok: false, reason: `The kubeconfig is empty. ${FIX}` };
-  if (/[\r\n]/.test(value) || value.trimStart().startsWith("{")) {
+  if (isInlineKubeconfig(value)) {
     return summarize(value, "The kubeconfig contents", { kind: "inline" });
   }
   if (looksLikeBase64Kubeconfig(value)) {

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import { isInlineKubeconfig } from "../inputs/kubeconfig";
 import { KubeApiError, KubeconfigError, KubeUnreachableError } from "./errors";
 
 /** Where a kubeconfig comes from: its contents (YAML or JSON) or a file path. */
@@ -31,12 +32,6 @@ export interface Response<T> {
  * same credentials.
  */
 export const USER_AGENT = "pulumi-enforce";
-
-/** True when the string is kubeconfig contents rather than a path to one. */
-export function isInlineKubeconfig(value: string): boolean {
-  const v = value.trimStart();
-  return v.includes("\n") || v.startsWith("{") || v.startsWith("apiVersion");
-}
 
 /**
  * A small Kubernetes client over one keep-alive connection pool. Credentials

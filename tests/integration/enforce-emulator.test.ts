@@ -104,6 +104,17 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
     });
   }
 
+  /** Uploads a cluster's keys as a static-key identity for the agent's service account. */
+  function uploadIdentity(name: string, issuer: string, jwks: string, expiration: Date) {
+    return client.createIdentity(enforce.group, {
+      name,
+      issuer,
+      subject: AGENT_SUBJECT,
+      issuerKeys: jwks,
+      expiration,
+    });
+  }
+
   async function clusterJwks(i: number): Promise<{ issuer: string; jwks: string }> {
     const discovery = JSON.parse(
       await kubectl(env.ready, kc(i), ["get", "--raw", "/.well-known/openid-configuration"]),
@@ -152,13 +163,7 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
     const wrong = await clusterJwks(0);
     const mine = await clusterJwks(1);
     const expiration = new Date(Date.now() + 3600_000);
-    const bad = await client.createIdentity(enforce.group, {
-      name: "wrong-keys",
-      issuer: mine.issuer,
-      subject: AGENT_SUBJECT,
-      issuerKeys: wrong.jwks,
-      expiration,
-    });
+    const bad = await uploadIdentity("wrong-keys", mine.issuer, wrong.jwks, expiration);
     await install(1, {
       code: await invite(),
       "cluster-name": "private-one",
@@ -172,13 +177,7 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
     expect(refused.reason).toMatch(/refused \(401\)/);
     expect(refused.reason).toContain("matches the token's signing key");
 
-    const good = await client.createIdentity(enforce.group, {
-      name: "cluster-2",
-      issuer: mine.issuer,
-      subject: AGENT_SUBJECT,
-      issuerKeys: mine.jwks,
-      expiration,
-    });
+    const good = await uploadIdentity("cluster-2", mine.issuer, mine.jwks, expiration);
     const remoteId = await install(1, {
       code: await invite(),
       "cluster-name": "private-one",
@@ -214,13 +213,12 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
     expect(afterRotation.reason).toMatch(/refused \(401\)/);
     expect(afterRotation.reason).toContain("signing key has changed since the upload");
 
-    const renewed = await client.createIdentity(enforce.group, {
-      name: "cluster-2-rotated",
-      issuer: mine.issuer,
-      subject: AGENT_SUBJECT,
-      issuerKeys: (await clusterJwks(1)).jwks,
+    const renewed = await uploadIdentity(
+      "cluster-2-rotated",
+      mine.issuer,
+      (await clusterJwks(1)).jwks,
       expiration,
-    });
+    );
     await install(1, {
       code: await invite(),
       "cluster-name": "private-one",
@@ -234,13 +232,12 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
 
   test("an expired identity and an expired invite are refused", async () => {
     const { issuer, jwks } = await clusterJwks(1);
-    const shortLived = await client.createIdentity(enforce.group, {
-      name: "short-lived",
+    const shortLived = await uploadIdentity(
+      "short-lived",
       issuer,
-      subject: AGENT_SUBJECT,
-      issuerKeys: jwks,
-      expiration: new Date(Date.now() + 3000),
-    });
+      jwks,
+      new Date(Date.now() + 3000),
+    );
     await eventually("the identity to expire", async () =>
       Date.now() > Date.parse(shortLived.static!.expiration) ? true : undefined,
     );
@@ -256,13 +253,7 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
     );
     expect(s.reason).toMatch(/refused \(412\)/);
 
-    const good = await client.createIdentity(enforce.group, {
-      name: "long-lived",
-      issuer,
-      subject: AGENT_SUBJECT,
-      issuerKeys: jwks,
-      expiration: new Date(Date.now() + 3600_000),
-    });
+    const good = await uploadIdentity("long-lived", issuer, jwks, new Date(Date.now() + 3600_000));
     const inv = await client.createInvite(enforce.group, { ttlSeconds: 2 });
     secretsSeen.push(inv.code);
     await eventually("the invite to expire", async () =>

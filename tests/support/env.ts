@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import type { ReadyFile } from "../../local/control-plane/environment";
+import { waitFor } from "../../local/control-plane/wait";
 
 const run = promisify(execFile);
 export const repoRoot = path.resolve(__dirname, "../..");
@@ -89,24 +90,12 @@ export async function stopOwnEnv(env: OwnEnv | undefined): Promise<void> {
 }
 
 /** Polls until `probe` returns a value other than undefined; fails after the deadline. */
-export async function eventually<T>(
+export function eventually<T>(
   what: string,
   probe: () => Promise<T | undefined>,
   timeoutMs = 60000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last error: ${String(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  return waitFor(what, probe, { timeoutMs, intervalMs: 200 });
 }
 
 /** Decodes a JWT's protected header without verifying it (for reading the kid). */
