@@ -22,6 +22,9 @@ commands:
       stop the environment running in DIR and every process it started.
   rotate-key --dir DIR --cluster NAME [--keep-old]
       rotate that cluster's service-account signing key.
+  apiserver stop|start --dir DIR --cluster NAME
+      stop that cluster's API server (an outage, to see how clients cope) or
+      start it again on the same port.
   build
       build (or find in the cache) the Go toolchain, printing where it is.
 `;
@@ -39,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdDown(rest);
       case "rotate-key":
         return await cmdRotate(rest);
+      case "apiserver":
+        return await cmdApiserver(rest);
       case "build":
         return await cmdBuild();
       case undefined:
@@ -64,6 +69,17 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 const progress = (line: string) => process.stderr.write(line + "\n");
+
+/** The control socket of the environment running in `dir`. */
+function controlSocket(dir: string): string {
+  const socket = path.join(dir, "control.sock");
+  if (!fs.existsSync(socket)) {
+    throw new Error(
+      `no environment is running in ${dir}: start one with "enforce-local up --dir ${dir}"`,
+    );
+  }
+  return socket;
+}
 
 function requireDir(dir: string | undefined): string {
   if (!dir) throw new UsageError("--dir is required");
@@ -174,12 +190,7 @@ async function cmdRotate(args: string[]): Promise<number> {
   });
   const dir = requireDir(values.dir);
   if (!values.cluster) throw new UsageError("--cluster is required");
-  const socket = path.join(dir, "control.sock");
-  if (!fs.existsSync(socket)) {
-    throw new Error(
-      `no environment is running in ${dir}: start one with "enforce-local up --dir ${dir}"`,
-    );
-  }
+  const socket = controlSocket(dir);
   const res = await postJson(socket, "/rotate-key", {
     cluster: values.cluster,
     keepOld: values["keep-old"],
@@ -187,6 +198,25 @@ async function cmdRotate(args: string[]): Promise<number> {
   if (res.status !== 200)
     throw new Error(String(res.body.error ?? `control socket answered ${res.status}`));
   process.stdout.write(`${res.body.kid}\n`);
+  return 0;
+}
+
+async function cmdApiserver(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { dir: { type: "string" }, cluster: { type: "string" } },
+  });
+  const action = positionals[0];
+  if (action !== "stop" && action !== "start") {
+    throw new UsageError('apiserver needs "stop" or "start"');
+  }
+  const dir = requireDir(values.dir);
+  if (!values.cluster) throw new UsageError("--cluster is required");
+  const socket = controlSocket(dir);
+  const res = await postJson(socket, `/${action}-apiserver`, { cluster: values.cluster });
+  if (res.status !== 200)
+    throw new Error(String(res.body.error ?? `control socket answered ${res.status}`));
   return 0;
 }
 

@@ -18,7 +18,7 @@ type Provider = pulumi.dynamic.ResourceProvider;
  * calls: the methods of a dynamic provider, with their full arguments.
  */
 export type ProviderImplementation = Required<
-  Pick<Provider, "configure" | "check" | "create" | "update" | "delete">
+  Pick<Provider, "configure" | "check" | "diff" | "create" | "read" | "update" | "delete">
 >;
 
 /**
@@ -60,10 +60,8 @@ function loadImplementation(): ProviderImplementation {
 /**
  * The provider shared by all `EnforceClusterConnection` resources. One object, so Pulumi
  * serializes it once per program (the SDK caches serialized providers per object). Every method
- * forwards all its arguments, even those today's implementation ignores: `delete` (and `read`,
- * once implemented) run the shim stored in state, which must keep working with later
- * implementations. Each method costs about 300 bytes of state, so only implemented operations
- * are listed; for `diff` and `read` Pulumi's defaults apply (compare inputs; echo state).
+ * forwards all its arguments, even those today's implementation ignores: `delete` and `read` run
+ * the shim stored in state, which must keep working with later implementations.
  */
 export const enforceProvider: Provider = {
   async configure(req) {
@@ -72,8 +70,14 @@ export const enforceProvider: Provider = {
   async check(olds, news) {
     return loadImplementation().check(olds, news);
   },
+  async diff(id, olds, news) {
+    return loadImplementation().diff(id, olds, news);
+  },
   async create(inputs) {
     return loadImplementation().create(inputs);
+  },
+  async read(id, props) {
+    return loadImplementation().read(id, props);
   },
   async update(id, olds, news) {
     return loadImplementation().update(id, olds, news);

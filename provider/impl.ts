@@ -5,23 +5,83 @@
  * @module
  */
 
-import { checkConnection } from "./check";
+import type * as pulumi from "@pulumi/pulumi";
+import { checkConnection, type CheckedInputs } from "./check";
 import { configure } from "./configure";
 import type { ProviderImplementation } from "./dynamic";
-import { NotImplementedError } from "./errors";
+import { PartialFailureError } from "./errors";
+import { applyConnection } from "./lifecycle/apply-connection";
+import { defaultContext, type LifecycleContext } from "./lifecycle/context";
+import { deleteConnection } from "./lifecycle/delete-connection";
+import { diffConnection } from "./lifecycle/diff";
+import { readConnection } from "./lifecycle/read-connection";
+import { fromOutputs, toOutputs } from "./lifecycle/state";
+
+/** The engine's key for the serialized provider, which partial-failure properties must keep. */
+const PROVIDER_KEY = "__provider";
+
+/** The provider's operations with their dependencies given; the exported one uses the defaults. */
+export function createImplementation(
+  context: () => LifecycleContext = defaultContext,
+): ProviderImplementation {
+  return {
+    configure,
+    check: (olds, news) => checkConnection(olds ?? {}, news),
+    async diff(_id, olds, news): Promise<pulumi.dynamic.DiffResult> {
+      const { changes, replaces, deleteBeforeReplace } = diffConnection(
+        fromOutputs(olds),
+        news,
+        context().now(),
+      );
+      return { changes, replaces, deleteBeforeReplace };
+    },
+    async create(inputs): Promise<pulumi.dynamic.CreateResult> {
+      const ctx = context();
+      const connectionId = ctx.newConnectionId();
+      const state = await keepProvider(inputs, () =>
+        applyConnection(ctx, { connectionId, inputs: inputs as CheckedInputs }),
+      );
+      return { id: connectionId, outs: toOutputs(state) };
+    },
+    async update(id, olds, news): Promise<pulumi.dynamic.UpdateResult> {
+      const previous = fromOutputs(olds);
+      const state = await keepProvider(news, () =>
+        applyConnection(context(), {
+          connectionId: previous.connectionId || id,
+          inputs: news as CheckedInputs,
+          previous,
+        }),
+      );
+      return { outs: toOutputs(state) };
+    },
+    async read(id, props): Promise<pulumi.dynamic.ReadResult> {
+      const state = fromOutputs(props ?? {});
+      const refreshed = await readConnection(context(), state);
+      // An empty id tells the engine the resource is gone.
+      if (!refreshed) return { id: "", props: {} };
+      return { id, props: toOutputs(refreshed) };
+    },
+    async delete(_id, props): Promise<void> {
+      await deleteConnection(context(), fromOutputs(props));
+    },
+  };
+}
+
+/**
+ * Runs an apply; a partial failure's properties get the serialized provider from the inputs,
+ * since the engine stores them as the resource's outputs and later operations load the
+ * provider from there.
+ */
+async function keepProvider<T>(inputs: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof PartialFailureError && inputs[PROVIDER_KEY] !== undefined) {
+      err.properties = { ...err.properties, [PROVIDER_KEY]: inputs[PROVIDER_KEY] };
+    }
+    throw err;
+  }
+}
 
 /** The provider's operations; the shim forwards each call here. */
-export const implementation: ProviderImplementation = {
-  configure,
-  check: (olds, news) => checkConnection(olds ?? {}, news),
-  // The lifecycle lands in the next issue; until then any attempt says so plainly.
-  create: async () => {
-    throw new NotImplementedError("create");
-  },
-  update: async () => {
-    throw new NotImplementedError("update");
-  },
-  delete: async () => {
-    throw new NotImplementedError("delete");
-  },
-};
+export const implementation: ProviderImplementation = createImplementation();

@@ -3,11 +3,15 @@
  * local clusters whose agent pods never run. It watches Secret
  * `gulfstream/mcp-creds`, registers the cluster at the issuer with a
  * TokenRequest token of ServiceAccount `gulfstream/controller`, heartbeats,
- * and registers again when the Secret or the namespace changes.
+ * and registers again when the Secret, the namespace or the agent's workload
+ * changes. Like the real agent it acts only while its workload, StatefulSet
+ * `gulfstream/meta-controlplane`, exists, and it reports what happened to the
+ * registration as Kubernetes Events on that StatefulSet.
  *
  * @module
  */
 import { packageVersion } from "./version";
+import { EventRecorder } from "./events";
 import { createIssuer } from "./issuer";
 import { KubeAccess } from "./kube";
 import { SECRET_REF } from "./names";
@@ -37,7 +41,10 @@ export interface AgentOptions {
   refusedRetryMs?: number;
   /** Largest delay between retries while waiting or after transient failures, in ms. @default 15000 */
   maxRetryMs?: number;
-  /** Receives one line per event; lines never contain the invite code or a token. */
+  /**
+   * Receives one line per event; lines never contain the invite code or a
+   * token (nor do the messages of the Kubernetes Events the agent posts).
+   */
   log: (line: string) => void;
   /** Stops the agent; {@link runAgent} resolves soon after it aborts. */
   signal: AbortSignal;
@@ -61,19 +68,21 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   if (typeof opts.log !== "function") throw new TypeError("options.log must be a function");
   if (opts.signal.aborted) return;
 
-  // Credentials the agent handled, scrubbed from every line as a second line of
-  // defence: no line is built from them, but a platform message could echo one.
+  // Credentials the agent handled, scrubbed from every line and Event message as a
+  // second line of defence: none is built from them, but a platform message could
+  // echo one.
   const secrets = new Set<string>();
   const remember = (secret: string) => {
     secrets.add(secret);
     // Keep the few latest: a code and a token or two are all a line could hold.
     if (secrets.size > 8) secrets.delete(secrets.values().next().value as string);
   };
-  const log = (line: string) => {
-    let out = line;
+  const scrub = (text: string) => {
+    let out = text;
     for (const s of secrets) out = out.split(s).join("[REDACTED]");
-    opts.log(out);
+    return out;
   };
+  const log = (line: string) => opts.log(scrub(line));
 
   const kube = await KubeAccess.load(opts.kubeconfigPath);
   const issuer = createIssuer(opts.issuerUrl, opts.issuerCa);
@@ -94,6 +103,12 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     issuer: issuer.client,
     watch,
     tokens: new TokenSource(() => kube.mintToken()),
+    events: new EventRecorder({
+      post: (event) => kube.createEvent(event),
+      scrub,
+      log,
+      signal: inner.signal,
+    }),
     wake,
     log,
     remember,

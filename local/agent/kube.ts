@@ -1,10 +1,13 @@
 /**
  * The agent's view of its cluster: the `gulfstream` Namespace, the agent's
- * ServiceAccount tokens and the `mcp-creds` Secret, through
- * @kubernetes/client-node (ESM-only, so loaded with `import()`).
+ * StatefulSet, ServiceAccount tokens, the `mcp-creds` Secret and the Events
+ * the agent reports, through @kubernetes/client-node (ESM-only, so loaded
+ * with `import()`).
  */
 import type {
+  AppsV1Api,
   CoreV1Api,
+  CoreV1Event,
   KubeConfig,
   V1Secret,
   Watch,
@@ -15,6 +18,8 @@ import {
   SECRET,
   SERVICE_ACCOUNT,
   SERVICE_ACCOUNT_REF,
+  STATEFULSET,
+  STATEFULSET_REF,
   TOKEN_AUDIENCE,
   TOKEN_SECONDS,
 } from "./names";
@@ -39,6 +44,13 @@ export class KubeApiError extends Error {
 export interface NamespaceInfo {
   uid: string;
   /** Deletion has started: the namespace and its contents are going away. */
+  terminating: boolean;
+}
+
+/** The agent's StatefulSet as far as the agent cares: it runs only while it exists. */
+export interface StatefulSetInfo {
+  uid: string;
+  /** Deletion has started (a deletionTimestamp is set): the workload is going away. */
   terminating: boolean;
 }
 
@@ -82,6 +94,7 @@ export class KubeAccess {
     private readonly watchClass: typeof Watch,
     private readonly kc: KubeConfig,
     private readonly core: CoreV1Api,
+    private readonly apps: AppsV1Api,
   ) {}
 
   /** The API server's URL, for log lines. */
@@ -105,7 +118,12 @@ export class KubeAccess {
     if (!kc.getCurrentCluster()) {
       throw new Error(`kubeconfig ${kubeconfigPath} has no current context with a cluster`);
     }
-    return new KubeAccess(k8s.Watch, kc, kc.makeApiClient(k8s.CoreV1Api));
+    return new KubeAccess(
+      k8s.Watch,
+      kc,
+      kc.makeApiClient(k8s.CoreV1Api),
+      kc.makeApiClient(k8s.AppsV1Api),
+    );
   }
 
   /** Reads the agent's namespace; undefined when it does not exist. */
@@ -119,6 +137,29 @@ export class KubeAccess {
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw await apiError(`reading ${NAMESPACE_REF}`, err);
+    }
+  }
+
+  /** Reads the agent's StatefulSet; undefined when it (or its namespace) does not exist. */
+  async readStatefulSet(): Promise<StatefulSetInfo | undefined> {
+    try {
+      const sts = await this.apps.readNamespacedStatefulSet({
+        name: STATEFULSET,
+        namespace: NAMESPACE,
+      });
+      return { uid: sts.metadata?.uid ?? "", terminating: !!sts.metadata?.deletionTimestamp };
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw await apiError(`reading ${STATEFULSET_REF}`, err);
+    }
+  }
+
+  /** Creates a core/v1 Event in the agent's namespace (`POST /api/v1/namespaces/gulfstream/events`). */
+  async createEvent(event: CoreV1Event): Promise<void> {
+    try {
+      await this.core.createNamespacedEvent({ namespace: NAMESPACE, body: event });
+    } catch (err) {
+      throw await apiError(`creating Event ${NAMESPACE}/${event.metadata?.name ?? ""}`, err);
     }
   }
 

@@ -8,10 +8,14 @@
 export const NAMESPACE = "gulfstream";
 /** The Secret the installer writes the invite code and cluster details into. */
 export const SECRET = "mcp-creds";
+/** The agent's workload: the agent runs only while this StatefulSet exists. */
+export const STATEFULSET = "meta-controlplane";
 /** The agent's ServiceAccount, whose tokens the issuer verifies. */
 export const SERVICE_ACCOUNT = "controller";
 /** Audience of the agent's projected token. */
 export const TOKEN_AUDIENCE = "gulfstream";
+/** The component the agent's Kubernetes Events name as their source and reporter. */
+export const EVENT_COMPONENT = "enforce-agent";
 /** Lifetime asked for the agent's token (the chart's projected volume uses 600 s, the minimum). */
 export const TOKEN_SECONDS = 600;
 
@@ -19,3 +23,4 @@ export const TOKEN_SECONDS = 600;
 export const SECRET_REF = `Secret ${NAMESPACE}/${SECRET}`;
 export const SERVICE_ACCOUNT_REF = `ServiceAccount ${NAMESPACE}/${SERVICE_ACCOUNT}`;
 export const NAMESPACE_REF = `Namespace ${NAMESPACE}`;
+export const STATEFULSET_REF = `StatefulSet ${NAMESPACE}/${STATEFULSET}`;

@@ -1,15 +1,17 @@
 /**
  * The agent's state machine: one pass compares what the cluster holds (the
- * namespace, the ServiceAccount, `mcp-creds`) with what was last registered,
- * registers or heartbeats as needed, records the outcome, and says when the
- * next pass is due. Passes run one at a time; a change of the Secret wakes
- * the loop early.
+ * namespace, the agent's StatefulSet, the ServiceAccount, `mcp-creds`) with
+ * what was last registered, registers or heartbeats as needed, records the
+ * outcome (and reports registrations, refusals and failures as Events on the
+ * StatefulSet), and says when the next pass is due. Passes run one at a time;
+ * a change of the Secret wakes the loop early.
  */
 import type { IssuerClient } from "../../provider/platform";
 import { dataDigest, readCreds, type Creds } from "./creds";
+import type { AgentEvent, EventRecorder } from "./events";
 import { describeIssuerFailure } from "./issuer";
 import { KubeApiError, type KubeAccess } from "./kube";
-import { NAMESPACE_REF, SECRET_REF, SERVICE_ACCOUNT_REF } from "./names";
+import { NAMESPACE_REF, SECRET_REF, SERVICE_ACCOUNT_REF, STATEFULSET_REF } from "./names";
 import type { SecretWatch } from "./secret-watch";
 import { writeStatusFile, type AgentState, type AgentStatus } from "./status";
 import type { TokenSource } from "./token-source";
@@ -21,6 +23,8 @@ export interface ReconcilerDeps {
   issuer: IssuerClient;
   watch: Pick<SecretWatch, "snapshot">;
   tokens: TokenSource;
+  /** Reports registration outcomes as Events on the agent's StatefulSet. */
+  events: Pick<EventRecorder, "record">;
   wake: Wakeup;
   /** Already scrubbed of credentials by the caller. */
   log: (line: string) => void;
@@ -35,9 +39,10 @@ export interface ReconcilerDeps {
 }
 
 interface Registration {
-  /** Namespace UID and Secret data digest the registration was made with. */
+  /** Namespace UID, StatefulSet UID and Secret data digest the registration was made with. */
   key: string;
   remoteId: string;
+  workloadUid: string;
   clusterId: string;
   registeredAt: string;
 }
@@ -96,30 +101,55 @@ export class Reconciler {
     this.remoteId = ns?.uid ?? null;
     if (!ns) return this.notRegistered("waiting", `${NAMESPACE_REF} not found`);
     if (ns.terminating) return this.notRegistered("waiting", `${NAMESPACE_REF} is being deleted`);
+    // The agent runs as this workload: without it there is no agent to register or heartbeat.
+    const sts = await abortable(this.d.kube.readStatefulSet(), this.d.signal);
+    if (!sts) {
+      return this.notRegistered(
+        "waiting",
+        `${STATEFULSET_REF} not found (the agent is not installed)`,
+      );
+    }
+    if (sts.terminating) {
+      return this.notRegistered(
+        "waiting",
+        `${STATEFULSET_REF} is being deleted (the agent is being uninstalled)`,
+      );
+    }
     if (!snap.secret) return this.notRegistered("waiting", `${SECRET_REF} not found`);
     const read = readCreds(snap.secret.data);
     if (!read.ok) return this.notRegistered("waiting", read.reason, "not registering");
     this.d.remember(read.creds.code);
 
-    const key = `${ns.uid}/${dataDigest(snap.secret.data)}`;
+    // A new StatefulSet is a new agent installation, which registers afresh.
+    const key = `${ns.uid}/${sts.uid}/${dataDigest(snap.secret.data)}`;
     const current = this.registration;
     if (current?.key === key) return this.heartbeat(current);
     if (current) {
       const why =
-        current.remoteId !== ns.uid ? `${NAMESPACE_REF} has a new UID` : `${SECRET_REF} changed`;
+        current.remoteId !== ns.uid
+          ? `${NAMESPACE_REF} has a new UID`
+          : current.workloadUid !== sts.uid
+            ? `${STATEFULSET_REF} has a new UID`
+            : `${SECRET_REF} changed`;
       this.d.log(`${why}; registering again`);
       this.registration = undefined;
     }
     const now = Date.now();
     if (this.refusal?.key === key && now < this.refusal.until) return this.refusal.until - now;
-    return this.register(key, ns.uid, read.creds);
+    return this.register(key, ns.uid, sts.uid, read.creds);
   }
 
-  private async register(key: string, remoteId: string, creds: Creds): Promise<number> {
+  private async register(
+    key: string,
+    remoteId: string,
+    workloadUid: string,
+    creds: Creds,
+  ): Promise<number> {
     const minted = await abortable(this.d.tokens.fresh(), this.d.signal);
     if (!minted) return this.notRegistered("waiting", `${SERVICE_ACCOUNT_REF} not found`);
     this.d.remember(minted.token);
     this.d.log(`registering cluster "${creds.clusterName}" (remoteId ${remoteId})`);
+    let clusterId: string;
     try {
       const res = await abortable(
         this.d.issuer.register(minted.token, {
@@ -132,33 +162,65 @@ export class Reconciler {
         }),
         this.d.signal,
       );
-      const registeredAt = new Date().toISOString();
-      this.registration = { key, remoteId, clusterId: res.clusterId, registeredAt };
-      this.refusal = undefined;
-      this.attempt = 0;
-      this.heartbeatFailing = false;
-      this.nextHeartbeat = Date.now() + this.d.heartbeatMs;
-      this.d.log(`configured with ID: ${remoteId} (cluster ${res.clusterId})`);
-      this.setStatus({
-        state: "registered",
-        reason: `configured with ID: ${remoteId}`,
-        remoteId,
-        clusterId: res.clusterId,
-        registeredAt,
-        lastHeartbeat: null,
-      });
-      return this.d.heartbeatMs;
+      clusterId = res.clusterId;
     } catch (err) {
       if (err instanceof StoppedError) throw err;
       const failure = describeIssuerFailure("registration", err);
       if (failure.kind === "refused") {
         // The same inputs would be refused again: retry when they change, or much later.
         this.refusal = { key, until: Date.now() + this.d.refusedRetryMs };
+        const isNew = this.changes("refused", failure.reason);
         this.notRegistered("refused", failure.reason, "");
+        if (isNew) {
+          await this.report(workloadUid, "Warning", "RegistrationRefused", failure.reason);
+        }
         return this.d.refusedRetryMs;
       }
-      return this.notRegistered("error", failure.reason, "");
+      const isNew = this.changes("error", failure.reason);
+      const delay = this.notRegistered("error", failure.reason, "");
+      if (isNew) await this.report(workloadUid, "Warning", "RegistrationFailed", failure.reason);
+      return delay;
     }
+
+    const registeredAt = new Date().toISOString();
+    this.registration = { key, remoteId, workloadUid, clusterId, registeredAt };
+    this.refusal = undefined;
+    this.attempt = 0;
+    this.heartbeatFailing = false;
+    this.nextHeartbeat = Date.now() + this.d.heartbeatMs;
+    const configured = `configured with ID: ${remoteId} (cluster ${clusterId})`;
+    this.d.log(configured);
+    const reason = `configured with ID: ${remoteId}`;
+    const isNew = this.changes("registered", reason);
+    this.setStatus({
+      state: "registered",
+      reason,
+      remoteId,
+      clusterId,
+      registeredAt,
+      lastHeartbeat: null,
+    });
+    if (isNew) await this.report(workloadUid, "Normal", "Registered", configured);
+    return this.d.heartbeatMs;
+  }
+
+  /**
+   * Whether recording `state` and `reason` changes what the status says:
+   * Events are reported on such transitions only, not on every retry that
+   * meets the same answer.
+   */
+  private changes(state: AgentState, reason: string): boolean {
+    return this.status.state !== state || this.status.reason !== reason;
+  }
+
+  /** Reports an Event on the StatefulSet; a failure to post it is logged by the recorder. */
+  private report(
+    workloadUid: string,
+    type: AgentEvent["type"],
+    reason: AgentEvent["reason"],
+    message: string,
+  ): Promise<void> {
+    return this.d.events.record(workloadUid, { type, reason, message });
   }
 
   private async heartbeat(reg: Registration): Promise<number> {

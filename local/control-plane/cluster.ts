@@ -282,6 +282,19 @@ export class LocalCluster {
    * when `keepOld` (tokens signed before stay valid until they expire). The API
    * server reads its keys at start, so it restarts on the same port.
    */
+  /** Stops the API server (an outage, for fault-injection tests); the port stays reserved. */
+  async stopApiserver(): Promise<void> {
+    await this.sup.stop(`${this.opts.name}/kube-apiserver`, 3000);
+  }
+
+  /** Starts the API server again after {@link stopApiserver}, on the same port and keys. */
+  async restartApiserver(): Promise<void> {
+    if (this.apiserver && this.apiserver.child.exitCode === null && !this.apiserver.child.killed) {
+      return;
+    }
+    await this.startApiserver();
+  }
+
   async rotateKey(keepOld: boolean): Promise<string> {
     const next = Math.max(...Object.keys(this.keys.kids).map(Number)) + 1;
     const kid = writeServiceAccountKey(this.file(`sa-${next}.key`), this.file(`sa-${next}.pub`));

@@ -156,12 +156,33 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** The control socket: `POST /rotate-key {"cluster","keepOld"}` → `{"kid"}`. */
+/**
+ * The control socket. `POST /rotate-key {"cluster","keepOld"}` → `{"kid"}`;
+ * `POST /stop-apiserver {"cluster"}` and `POST /start-apiserver {"cluster"}` → `{}` (an API
+ * server outage on demand, for fault-injection tests).
+ */
 async function serveControl(
   socket: string,
   clusters: LocalCluster[],
   changed: () => void,
 ): Promise<http.Server> {
+  const calls: Record<string, (c: LocalCluster, body: { keepOld?: boolean }) => Promise<unknown>> =
+    {
+      "/rotate-key": async (c, body) => {
+        const kid = await c.rotateKey(!!body.keepOld);
+        changed();
+        return { kid };
+      },
+      "/stop-apiserver": async (c) => {
+        await c.stopApiserver();
+        return {};
+      },
+      "/start-apiserver": async (c) => {
+        await c.restartApiserver();
+        changed();
+        return {};
+      },
+    };
   const srv = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -172,8 +193,8 @@ async function serveControl(
           res.end(JSON.stringify(body));
         };
         try {
-          if (req.method !== "POST" || req.url !== "/rotate-key")
-            return reply(404, { error: "unknown call" });
+          const call = req.method === "POST" ? calls[req.url ?? ""] : undefined;
+          if (!call) return reply(404, { error: "unknown call" });
           const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as {
             cluster?: string;
             keepOld?: boolean;
@@ -184,9 +205,7 @@ async function serveControl(
               error: `no cluster named "${body.cluster}"; clusters: ${clusters.map((x) => x.opts.name).join(", ")}`,
             });
           }
-          const kid = await c.rotateKey(!!body.keepOld);
-          changed();
-          reply(200, { kid });
+          reply(200, await call(c, body));
         } catch (err) {
           reply(500, { error: (err as Error).message });
         }

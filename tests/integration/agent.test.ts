@@ -14,10 +14,11 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { runAgent, readStatusFile, type AgentStatus } from "../../local/agent/agent";
 import { dataDigest, readCreds } from "../../local/agent/creds";
+import { buildEvent, EventRecorder, MAX_EVENT_MESSAGE } from "../../local/agent/events";
 import { KubeAccess } from "../../local/agent/kube";
 import { SecretWatch } from "../../local/agent/secret-watch";
 import { REFRESH_MARGIN_MS, TokenSource } from "../../local/agent/token-source";
-import { backoffMs } from "../../local/agent/wait";
+import { backoffMs, StoppedError } from "../../local/agent/wait";
 import type { ReadyFile } from "../../local/control-plane/environment";
 import {
   enforceLocalBin,
@@ -104,6 +105,88 @@ describe("agent: token reuse and backoff", () => {
     expect(backoffMs(3, 1000, 15000, () => 0.999999)).toBe(8000);
     expect(backoffMs(10, 1000, 15000, () => 0.999999)).toBe(15000);
     expect(backoffMs(1000, 1000, 15000, () => 0)).toBe(7500);
+  });
+});
+
+describe("agent: Events about the registration", () => {
+  const refused = {
+    type: "Warning",
+    reason: "RegistrationRefused",
+    message: "registration refused (401): the cluster's issuer is private",
+  } as const;
+
+  test("an Event names the StatefulSet, the agent as source and reporter, and now", () => {
+    const now = new Date("2026-01-02T03:04:05.678Z");
+    expect(buildEvent("sts-uid", refused, now, "0123456789abcdef")).toEqual({
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name: "meta-controlplane.0123456789abcdef", namespace: "gulfstream" },
+      involvedObject: {
+        apiVersion: "apps/v1",
+        kind: "StatefulSet",
+        namespace: "gulfstream",
+        name: "meta-controlplane",
+        uid: "sts-uid",
+      },
+      type: "Warning",
+      reason: "RegistrationRefused",
+      message: refused.message,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      source: { component: "enforce-agent" },
+      reportingComponent: "enforce-agent",
+    });
+    const names = new Set([1, 2, 3].map(() => buildEvent("u", refused).metadata!.name));
+    expect(names.size).toBe(3);
+    for (const name of names) expect(name).toMatch(/^meta-controlplane\.[0-9a-f]{16}$/);
+  });
+
+  test("the recorder scrubs credentials before cutting a long message", async () => {
+    const secret = `invite-${hex(16)}`;
+    const posted: string[] = [];
+    const recorder = new EventRecorder({
+      post: async (e) => void posted.push(e.message ?? ""),
+      scrub: (text) => text.split(secret).join("[REDACTED]"),
+      log: () => undefined,
+      signal: new AbortController().signal,
+    });
+    // The secret straddles the cut: cutting first would leave a prefix of it.
+    const long = "x".repeat(MAX_EVENT_MESSAGE - 20) + secret + "y".repeat(50);
+    await recorder.record("u", { ...refused, message: long });
+    await recorder.record("u", { ...refused, message: `echoed ${secret}` });
+    expect(posted[0]).toHaveLength(MAX_EVENT_MESSAGE);
+    expect(posted[0]).toMatch(/^x+\[REDACTED\]y+\.\.\.$/);
+    expect(posted[1]).toBe("echoed [REDACTED]");
+    for (const m of posted) expect(m).not.toContain(secret.slice(0, 8));
+  });
+
+  test("a failure to post is logged and swallowed; stopping is not", async () => {
+    const logs: string[] = [];
+    const controller = new AbortController();
+    const recorder = new EventRecorder({
+      post: async () => {
+        throw new Error("HTTP 403: forbidden");
+      },
+      scrub: (text) => text,
+      log: (line) => logs.push(line),
+      signal: controller.signal,
+    });
+    await expect(recorder.record("u", refused)).resolves.toBeUndefined();
+    expect(logs).toEqual([
+      "cannot report Event RegistrationRefused (HTTP 403: forbidden); carrying on without it",
+    ]);
+
+    const hanging = new EventRecorder({
+      post: () => new Promise<void>(() => undefined),
+      scrub: (text) => text,
+      log: (line) => logs.push(line),
+      signal: controller.signal,
+    });
+    const pending = hanging.record("u", refused);
+    controller.abort();
+    await expect(pending).rejects.toBeInstanceOf(StoppedError);
+    expect(logs).toHaveLength(1);
   });
 });
 
@@ -201,6 +284,20 @@ async function startFakeIssuer(cluster: ReadyFile["clusters"][number]): Promise<
 
 type Cluster = ReadyFile["clusters"][number];
 
+/** The fields of a core/v1 Event the tests look at. */
+interface KubeEvent {
+  metadata: { name: string; namespace: string };
+  involvedObject: Record<string, string>;
+  type: string;
+  reason: string;
+  message: string;
+  firstTimestamp: string;
+  lastTimestamp: string;
+  count: number;
+  source?: { component?: string };
+  reportingComponent?: string;
+}
+
 function clusterOps(env: ReadyFile, cluster: Cluster) {
   const k = (args: string[], input?: string) => kubectl(env, cluster.kubeconfig, args, input);
   const nsUid = async () =>
@@ -214,6 +311,55 @@ function clusterOps(env: ReadyFile, cluster: Cluster) {
     },
     async createServiceAccount(): Promise<void> {
       await k(["-n", "gulfstream", "create", "serviceaccount", "controller"]);
+    },
+    /**
+     * Creates the agent's workload, StatefulSet gulfstream/meta-controlplane:
+     * the stand-in acts only while it exists. Its pod never runs (no nodes).
+     * Resolves with its UID.
+     */
+    async createStatefulSet(finalizers: string[] = []): Promise<string> {
+      const labels = { "app.kubernetes.io/name": "meta-controlplane" };
+      const sts = {
+        apiVersion: "apps/v1",
+        kind: "StatefulSet",
+        metadata: { name: "meta-controlplane", namespace: "gulfstream", finalizers },
+        spec: {
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: { containers: [{ name: "agent", image: "example.invalid/agent:1" }] },
+          },
+        },
+      };
+      const out = await k(
+        ["create", "-o", "jsonpath={.metadata.uid}", "-f", "-"],
+        JSON.stringify(sts),
+      );
+      return out.trim();
+    },
+    /** Removes the StatefulSet's finalizers, so a deletion they held completes. */
+    async releaseStatefulSet(): Promise<void> {
+      await k([
+        "-n",
+        "gulfstream",
+        "patch",
+        "statefulset",
+        "meta-controlplane",
+        "--type=merge",
+        "-p",
+        '{"metadata":{"finalizers":null}}',
+      ]);
+    },
+    /** Deletes the agent's StatefulSet without waiting (a finalizer may hold it). */
+    async deleteStatefulSet(): Promise<void> {
+      await k(["-n", "gulfstream", "delete", "statefulset", "meta-controlplane", "--wait=false"]);
+    },
+    /** The Events the agent reported (source enforce-agent), in no particular order. */
+    async agentEvents(): Promise<KubeEvent[]> {
+      const out = await k(["-n", "gulfstream", "get", "events", "-o", "json"]);
+      return (JSON.parse(out) as { items: KubeEvent[] }).items.filter(
+        (e) => e.source?.component === "enforce-agent",
+      );
     },
     /** Creates or updates mcp-creds so that it holds exactly `data` (server-side apply). */
     async putSecret(data: Record<string, string>): Promise<void> {
@@ -335,6 +481,15 @@ function expectNoCredentials(agent: RunningAgent, secrets: string[]): void {
   }
 }
 
+function expectNoCredentialsIn(events: KubeEvent[], secrets: string[]): void {
+  const text = events.map((e) => e.message).join("\n");
+  expect(secrets.length).toBeGreaterThan(0);
+  for (const s of secrets) {
+    expect(s.length).toBeGreaterThan(8);
+    expect(text).not.toContain(s);
+  }
+}
+
 const bearers = (calls: IssuerCall[]) => calls.map((c) => c.authorization.replace(/^Bearer /, ""));
 
 // ---------------------------------------------------------------------------
@@ -356,15 +511,23 @@ describe("agent stand-in on a real cluster (shared cluster-2)", () => {
     await agent?.stop();
     agent = undefined;
     await issuer.close();
+    // A test that holds the StatefulSet with a finalizer would otherwise hold the namespace too.
+    await ops.releaseStatefulSet().catch(() => undefined);
     await ops.deleteNamespace();
   });
 
-  test("waits and says why until the namespace, a valid Secret and the ServiceAccount exist", async () => {
+  test("waits and says why until the namespace, the StatefulSet, a valid Secret and the ServiceAccount exist", async () => {
     agent = startAgent(cluster, issuer);
     await statusWith(agent, { state: "waiting", reason: "Namespace gulfstream not found" }, "");
     await logged(agent, "waiting: Namespace gulfstream not found");
 
     const uid = await ops.createNamespace();
+    const noWorkload =
+      "StatefulSet gulfstream/meta-controlplane not found (the agent is not installed)";
+    await statusWith(agent, { state: "waiting", reason: noWorkload }, "");
+    await logged(agent, `waiting: ${noWorkload}`);
+
+    await ops.createStatefulSet();
     await statusWith(agent, { reason: "Secret gulfstream/mcp-creds not found" }, "");
     await logged(agent, "waiting: Secret gulfstream/mcp-creds not found");
 
@@ -396,6 +559,7 @@ describe("agent stand-in on a real cluster (shared cluster-2)", () => {
   test("registers with the namespace UID and a real token, heartbeats, and re-registers only when the data changes", async () => {
     const uid = await ops.createNamespace();
     await ops.createServiceAccount();
+    await ops.createStatefulSet();
     const code1 = newCode();
     await ops.putSecret({ code: code1, "cluster-name": "dev", "cluster-description": "my dev" });
     agent = startAgent(cluster, issuer, { heartbeatMs: 300 });
@@ -468,6 +632,7 @@ describe("agent stand-in on a real cluster (shared cluster-2)", () => {
   test("a refusal is recorded with the platform's message and retried at once when the Secret changes", async () => {
     await ops.createNamespace();
     await ops.createServiceAccount();
+    await ops.createStatefulSet();
     const bad = newCode();
     issuer.onRegister = (call) =>
       call.body.code === bad
@@ -496,6 +661,7 @@ describe("agent stand-in on a real cluster (shared cluster-2)", () => {
   test("transient issuer failures are errors that are retried until registration works", async () => {
     await ops.createNamespace();
     await ops.createServiceAccount();
+    await ops.createStatefulSet();
     const code = newCode();
     // The client retries a 503 twice itself; four failures make the first call fail.
     issuer.onRegister = (_call, n) =>
@@ -508,11 +674,24 @@ describe("agent stand-in on a real cluster (shared cluster-2)", () => {
     await statusWith(agent, { state: "registered" }, "registered after retries");
     expect(issuer.registers()).toHaveLength(5);
     expect(agent.logs).toContain("registration failed (503): issuer warming up");
+
+    // One Warning for the failure (the retry met a new answer, not the same one), then Normal.
+    const events = await ops.agentEvents();
+    const failed = events.filter((e) => e.reason === "RegistrationFailed");
+    expect(failed.map((e) => [e.type, e.message])).toEqual([
+      ["Warning", "registration failed (503): issuer warming up"],
+    ]);
+    const registered = events.filter(
+      (e) => e.reason === "Registered" && e.message.includes(issuer.clusterId),
+    );
+    expect(registered).toHaveLength(1);
+    expectNoCredentialsIn(events, [code, ...bearers(issuer.calls)]);
   });
 
   test("an issuer certificate that is not trusted is an error naming the TLS problem", async () => {
     await ops.createNamespace();
     await ops.createServiceAccount();
+    await ops.createStatefulSet();
     await ops.putSecret({ code: newCode(), "cluster-name": "dev" });
     agent = startAgent(cluster, { url: issuer.url });
     const s = await statusWith(agent, { state: "error" }, "error");
@@ -525,6 +704,7 @@ describe("agent stand-in on a real cluster (shared cluster-2)", () => {
   test("a namespace deleted and re-created is registered under its new UID", async () => {
     const uid1 = await ops.createNamespace();
     await ops.createServiceAccount();
+    await ops.createStatefulSet();
     const code = newCode();
     await ops.putSecret({ code, "cluster-name": "dev" });
     agent = startAgent(cluster, issuer);
@@ -536,14 +716,262 @@ describe("agent stand-in on a real cluster (shared cluster-2)", () => {
     const uid2 = await ops.createNamespace();
     expect(uid2).not.toBe(uid1);
     await ops.createServiceAccount();
+    await ops.createStatefulSet();
     await ops.putSecret({ code, "cluster-name": "dev" });
     await statusWith(agent, { state: "registered", remoteId: uid2 }, "registered again");
     expect(issuer.registers().map((c) => c.body.remoteId)).toEqual([uid1, uid2]);
   });
 
+  test("acts only while StatefulSet meta-controlplane exists: waits without it, registers with it, stops when it goes", async () => {
+    const uid = await ops.createNamespace();
+    await ops.createServiceAccount();
+    const code = newCode();
+    await ops.putSecret({ code, "cluster-name": "dev" });
+    agent = startAgent(cluster, issuer, { heartbeatMs: 300 });
+
+    const missing =
+      "StatefulSet gulfstream/meta-controlplane not found (the agent is not installed)";
+    const waiting = await statusWith(agent, { state: "waiting", reason: missing }, "no workload");
+    expect(waiting).toMatchObject({ remoteId: uid, clusterId: null, registeredAt: null });
+    await logged(agent, `waiting: ${missing}`);
+    // A change of the Secret wakes the agent: it looks again and still waits.
+    await ops.putSecret({ code, "cluster-name": "dev", "cluster-description": "woken" });
+    await statusWith(agent, { state: "waiting", reason: missing }, "still no workload");
+    expect(issuer.calls).toEqual([]);
+
+    const sts1 = await ops.createStatefulSet();
+    const first = await statusWith(agent, { state: "registered" }, "registered with the workload");
+    expect(first.remoteId).toBe(uid);
+    expect(issuer.registers()).toHaveLength(1);
+    expect(issuer.registers()[0].body).toMatchObject({ code, clusterDescription: "woken" });
+    await eventually("a heartbeat", async () => (issuer.heartbeats().length ? true : undefined));
+
+    // Deleted: the agent stops, forgets its registration, and heartbeats no more.
+    await ops.deleteStatefulSet();
+    const stopped = await statusWith(agent, { state: "waiting", reason: missing }, "workload gone");
+    expect(stopped).toMatchObject({ remoteId: uid, clusterId: null, lastHeartbeat: null });
+    const heartbeatsWhileRegistered = issuer.heartbeats().length;
+
+    // Back (held by a finalizer, for the next step): registers again, as a new agent would.
+    const sts2 = await ops.createStatefulSet(["example.invalid/hold"]);
+    expect(sts2).not.toBe(sts1);
+    await statusWith(agent, { state: "registered" }, "registered with the new workload");
+    const calls = issuer.calls.map((c) => c.path);
+    const secondRegister = calls.lastIndexOf("/auth/v1/register");
+    expect(issuer.registers()).toHaveLength(2);
+    expect(calls.slice(0, secondRegister).filter((p) => p === "/auth/v1/heartbeat")).toHaveLength(
+      heartbeatsWhileRegistered,
+    );
+
+    // Being deleted counts as gone already; the deletion completing changes only the reason.
+    await ops.deleteStatefulSet();
+    await statusWith(
+      agent,
+      {
+        state: "waiting",
+        reason:
+          "StatefulSet gulfstream/meta-controlplane is being deleted (the agent is being uninstalled)",
+      },
+      "workload terminating",
+    );
+    await ops.releaseStatefulSet();
+    await statusWith(agent, { state: "waiting", reason: missing }, "workload gone again");
+
+    // Each registration was reported on the StatefulSet it was made for.
+    const events = (await ops.agentEvents()).filter(
+      (e) => e.reason === "Registered" && e.message.includes(issuer.clusterId),
+    );
+    expect(events.map((e) => e.involvedObject.uid).sort()).toEqual([sts1, sts2].sort());
+    expectNoCredentials(agent, [code, ...bearers(issuer.calls)]);
+  });
+
+  test("reports a refusal as a Warning Event on the StatefulSet once, and a registration as a Normal one", async () => {
+    const uid = await ops.createNamespace();
+    await ops.createServiceAccount();
+    const stsUid = await ops.createStatefulSet();
+    const bad = newCode();
+    // As the platform answers a private cluster that names no identity; a careless
+    // platform echoing the invite code and the token must not leak them either.
+    issuer.onRegister = (call) =>
+      call.body.code === bad
+        ? {
+            status: 401,
+            body: {
+              code: 16,
+              message:
+                "the cluster's issuer is private: its discovery document requires authentication; " +
+                `upload its keys as an identity (code ${bad}, ${call.authorization})`,
+              details: [],
+            },
+          }
+        : undefined;
+    await ops.putSecret({ code: bad, "cluster-name": "private-one" });
+    const t0 = Date.now();
+    agent = startAgent(cluster, issuer, { refusedRetryMs: 300, heartbeatMs: 300 });
+
+    const refused = await statusWith(agent, { state: "refused" }, "refused");
+    expect(refused.reason).toMatch(
+      /^registration refused \(401\): the cluster's issuer is private: .* \(code \[REDACTED\], Bearer \[REDACTED\]\)$/,
+    );
+    // The same refusal met again on retries is not reported again.
+    await eventually("three refused attempts", async () =>
+      issuer.registers().length >= 3 ? true : undefined,
+    );
+    const warned = await eventually("a RegistrationRefused Event", async () => {
+      const found = (await ops.agentEvents()).filter(
+        (e) => e.reason === "RegistrationRefused" && e.message === refused.reason,
+      );
+      return found.length ? found : undefined;
+    });
+    expect(warned).toHaveLength(1);
+    const [warning] = warned;
+    expect(warning).toMatchObject({
+      metadata: { namespace: "gulfstream" },
+      involvedObject: {
+        apiVersion: "apps/v1",
+        kind: "StatefulSet",
+        namespace: "gulfstream",
+        name: "meta-controlplane",
+        uid: stsUid,
+      },
+      type: "Warning",
+      count: 1,
+      source: { component: "enforce-agent" },
+      reportingComponent: "enforce-agent",
+    });
+    expect(warning.metadata.name).toMatch(/^meta-controlplane\.[0-9a-f]{16}$/);
+    expect(warning.lastTimestamp).toBe(warning.firstTimestamp);
+    // The API server keeps whole seconds.
+    expect(Date.parse(warning.firstTimestamp)).toBeGreaterThanOrEqual(Math.floor(t0 / 1000) * 1000);
+    expect(Date.parse(warning.firstTimestamp)).toBeLessThanOrEqual(Date.now());
+
+    const good = newCode();
+    await ops.putSecret({
+      code: good,
+      "cluster-name": "private-one",
+      "identity-uid": issuer.clusterId,
+    });
+    await statusWith(agent, { state: "registered", remoteId: uid }, "registered");
+    const configured = `configured with ID: ${uid} (cluster ${issuer.clusterId})`;
+    const normal = await eventually("a Registered Event", async () => {
+      const found = (await ops.agentEvents()).filter((e) => e.reason === "Registered");
+      return found.some((e) => e.message === configured) ? found : undefined;
+    });
+    expect(normal.filter((e) => e.message === configured)).toEqual([
+      expect.objectContaining({
+        type: "Normal",
+        involvedObject: expect.objectContaining({ kind: "StatefulSet", uid: stsUid }),
+      }),
+    ]);
+
+    // Registering again while registered, with the same outcome, is no new transition.
+    const again = newCode();
+    await ops.putSecret({
+      code: again,
+      "cluster-name": "private-one",
+      "identity-uid": issuer.clusterId,
+    });
+    await eventually("the registration with the third code", async () =>
+      issuer.registers().some((c) => c.body.code === again) ? true : undefined,
+    );
+    const seen = issuer.calls.length;
+    // A heartbeat after it shows the pass that registered is over.
+    await eventually("a heartbeat after it", async () =>
+      issuer.calls.slice(seen).some((c) => c.path === "/auth/v1/heartbeat") ? true : undefined,
+    );
+    const events = await ops.agentEvents();
+    expect(events.filter((e) => e.message === configured)).toHaveLength(1);
+    expect(events.filter((e) => e.message === refused.reason)).toHaveLength(1);
+    // Every Event the agent posted here, the shared environment's agent stand-in's included.
+    expectNoCredentialsIn(events, [bad, good, again, ...new Set(bearers(issuer.calls))]);
+    expectNoCredentials(agent, [bad, good, again, ...new Set(bearers(issuer.calls))]);
+  });
+
+  test("an Event the API server refuses is logged and changes nothing else", async () => {
+    await ops.createNamespace();
+    await ops.createServiceAccount();
+    await ops.createStatefulSet();
+    // An admission policy that denies every Event in the namespace (quotas leave Events out).
+    const policy = {
+      apiVersion: "v1",
+      kind: "List",
+      items: [
+        {
+          apiVersion: "admissionregistration.k8s.io/v1",
+          kind: "ValidatingAdmissionPolicy",
+          metadata: { name: "agent-test-deny-events" },
+          spec: {
+            failurePolicy: "Fail",
+            matchConstraints: {
+              resourceRules: [
+                {
+                  apiGroups: [""],
+                  apiVersions: ["v1"],
+                  operations: ["CREATE"],
+                  resources: ["events"],
+                },
+              ],
+            },
+            validations: [{ expression: "false", message: "no Events in this test" }],
+          },
+        },
+        {
+          apiVersion: "admissionregistration.k8s.io/v1",
+          kind: "ValidatingAdmissionPolicyBinding",
+          metadata: { name: "agent-test-deny-events" },
+          spec: {
+            policyName: "agent-test-deny-events",
+            validationActions: ["Deny"],
+            matchResources: {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "gulfstream" } },
+            },
+          },
+        },
+      ],
+    };
+    const probe = {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name: "agent-test-probe", namespace: "gulfstream" },
+      involvedObject: { kind: "StatefulSet", namespace: "gulfstream", name: "meta-controlplane" },
+      reason: "Probe",
+      message: "probe",
+      type: "Normal",
+    };
+    await ops.k(["apply", "-f", "-"], JSON.stringify(policy));
+    try {
+      // The API server loads a new policy within a few seconds.
+      await eventually("the policy to deny Events", async () =>
+        ops.k(["create", "--dry-run=server", "-f", "-"], JSON.stringify(probe)).then(
+          () => undefined,
+          (err: Error) => (/no Events in this test/.test(err.message) ? true : undefined),
+        ),
+      );
+      const code = newCode();
+      await ops.putSecret({ code, "cluster-name": "dev" });
+      agent = startAgent(cluster, issuer, { heartbeatMs: 300 });
+
+      await statusWith(agent, { state: "registered" }, "registered");
+      await logged(
+        agent,
+        /^cannot report Event Registered \(creating Event gulfstream\/meta-controlplane\.[0-9a-f]{16} failed \(HTTP 422: .*no Events in this test\)\); carrying on without it$/,
+      );
+      await eventually("heartbeats after the refused Event", async () =>
+        issuer.heartbeats().length >= 2 ? true : undefined,
+      );
+      expect(agent.status()).toMatchObject({ state: "registered", clusterId: issuer.clusterId });
+      expect(issuer.registers()).toHaveLength(1);
+      expect(await ops.agentEvents()).toEqual([]);
+      expectNoCredentials(agent, [code, ...bearers(issuer.calls)]);
+    } finally {
+      await ops.k(["delete", "--ignore-not-found", "-f", "-"], JSON.stringify(policy));
+    }
+  });
+
   test("aborting the signal ends runAgent promptly, registered or waiting", async () => {
     await ops.createNamespace();
     await ops.createServiceAccount();
+    await ops.createStatefulSet();
     await ops.putSecret({ code: newCode(), "cluster-name": "dev" });
     agent = startAgent(cluster, issuer, { heartbeatMs: 200 });
     await statusWith(agent, { state: "registered" }, "registered");
@@ -565,6 +993,7 @@ describe("agent stand-in on a real cluster (shared cluster-2)", () => {
     expect(fs.existsSync(mainJs)).toBe(true); // built by `npx tsc -p tsconfig.build.json`
     const uid = await ops.createNamespace();
     await ops.createServiceAccount();
+    await ops.createStatefulSet();
     const code = newCode();
     await ops.putSecret({ code, "cluster-name": "dev" });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agent-main-"));
@@ -700,6 +1129,7 @@ describe("agent stand-in when the API server restarts (own environment)", () => 
     issuer = await startFakeIssuer(cluster);
     await ops.createNamespace();
     await ops.createServiceAccount();
+    await ops.createStatefulSet();
     await ops.putSecret({ code: newCode(), "cluster-name": "dev" });
     agent = startAgent(cluster, issuer);
     await statusWith(agent, { state: "registered" }, "registered");

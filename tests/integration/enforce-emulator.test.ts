@@ -15,6 +15,7 @@ import {
 
 const run = promisify(execFile);
 const AGENT_SUBJECT = "system:serviceaccount:gulfstream:controller";
+const AGENT_LABELS = { "app.kubernetes.io/name": "meta-controlplane" };
 const BINDING = [
   "create",
   "clusterrolebinding",
@@ -60,7 +61,11 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
     return inv.code;
   }
 
-  /** Writes what the installer writes: namespace, service account, mcp-creds. */
+  /**
+   * Writes what the installer writes: namespace, service account, the agent's
+   * StatefulSet (the stand-in acts only while it exists; its pod never runs
+   * here) and mcp-creds.
+   */
   async function install(i: number, data: Record<string, string>): Promise<string> {
     const objects = [
       { apiVersion: "v1", kind: "Namespace", metadata: { name: "gulfstream" } },
@@ -68,6 +73,18 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
         apiVersion: "v1",
         kind: "ServiceAccount",
         metadata: { name: "controller", namespace: "gulfstream" },
+      },
+      {
+        apiVersion: "apps/v1",
+        kind: "StatefulSet",
+        metadata: { name: "meta-controlplane", namespace: "gulfstream" },
+        spec: {
+          selector: { matchLabels: AGENT_LABELS },
+          template: {
+            metadata: { labels: AGENT_LABELS },
+            spec: { containers: [{ name: "agent", image: "example.invalid/agent:1" }] },
+          },
+        },
       },
       {
         apiVersion: "v1",
@@ -91,6 +108,31 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
         "jsonpath={.metadata.uid}",
       ])
     ).trim();
+  }
+
+  /** The Events the agent stand-in reported on its StatefulSet in cluster `i`. */
+  async function agentEvents(
+    i: number,
+  ): Promise<Array<{ type: string; reason: string; message: string; involvedObject: object }>> {
+    const out = await kubectl(env.ready, kc(i), [
+      "-n",
+      "gulfstream",
+      "get",
+      "events",
+      "-o",
+      "json",
+    ]);
+    return (
+      JSON.parse(out) as {
+        items: Array<{
+          type: string;
+          reason: string;
+          message: string;
+          involvedObject: object;
+          source?: { component?: string };
+        }>;
+      }
+    ).items.filter((e) => e.source?.component === "enforce-agent");
   }
 
   async function waitForAgent(
@@ -148,6 +190,18 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
     });
     expect(cluster.id.startsWith(`${enforce.group}/`)).toBe(true);
     expect(await client.listClusters({ childrenOf: enforce.group })).toHaveLength(1);
+    const events = await eventually("a Registered Event", async () => {
+      const found = await agentEvents(0);
+      return found.some((e) => e.reason === "Registered") ? found : undefined;
+    });
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: "Normal",
+        reason: "Registered",
+        message: `configured with ID: ${remoteId} (cluster ${s.clusterId})`,
+        involvedObject: expect.objectContaining({ kind: "StatefulSet", name: "meta-controlplane" }),
+      }),
+    ]);
   });
 
   test("a private cluster is refused without an identity, with a reason that says so", async () => {
@@ -157,6 +211,21 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
     expect(s.reason).toMatch(/registration refused \(401\)/);
     expect(s.reason).toMatch(/private|requires authentication|HTTP 403/);
     expect(await client.listClusters({ name: "private-one" })).toEqual([]);
+    // What an installer shows a user: why the cluster did not register, on the agent's workload.
+    const events = await eventually("a RegistrationRefused Event", async () => {
+      const found = await agentEvents(1);
+      return found.length ? found : undefined;
+    });
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: "Warning",
+        reason: "RegistrationRefused",
+        message: s.reason,
+        involvedObject: expect.objectContaining({ kind: "StatefulSet", name: "meta-controlplane" }),
+      }),
+    ]);
+    const messages = events.map((e) => e.message).join("\n");
+    for (const secret of secretsSeen) expect(messages).not.toContain(secret);
   });
 
   test("a private cluster registers with a static-key identity whose JWKS matches, and not with another cluster's keys", async () => {

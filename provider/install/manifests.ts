@@ -1,0 +1,213 @@
+/**
+ * The agent's manifests (the YAML data under `manifests/`) rendered for one connection: the
+ * files give every object; this module fills in only what depends on the connection's inputs
+ * and adds its ownership labels. Pure apart from reading the files once.
+ * @module
+ */
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseAllDocuments } from "yaml";
+import { AGENT_IMAGES, type AgentImageName } from "../inputs/agent-images";
+import type { EnforcerOptions, Profile } from "../inputs";
+import { withOwnership } from "./ownership";
+
+/** A Kubernetes object as plain JSON. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [field: string]: unknown };
+  [field: string]: unknown;
+}
+
+/** The agent's namespace; its UID is the cluster's `remoteId`. */
+export const AGENT_NAMESPACE = "gulfstream";
+/** The Secret the agent reads its invite code and cluster details from. */
+export const CREDS_SECRET = "mcp-creds";
+/** The agent's workload. */
+export const AGENT_STATEFULSET = "meta-controlplane";
+/** The ClusterRoleBinding `exposeIssuerDiscovery` creates. */
+export const ISSUER_BINDING = "public-issuer-discovery";
+/** The subject Enforce accepts tokens of: the agent's ServiceAccount. */
+export const AGENT_SUBJECT = "system:serviceaccount:gulfstream:controller";
+
+/** Where the manifests are: the repository (or package) root's `manifests/`, from source or `dist/`. */
+const MANIFESTS_DIR = path.join(
+  __dirname,
+  ...(__filename.endsWith(".ts") ? ["..", ".."] : ["..", "..", ".."]),
+  "manifests",
+);
+
+/** Agent manifest files; their order does not matter, stages decide it. */
+const AGENT_FILES = [
+  "agent/namespaces.yaml",
+  "agent/crds.yaml",
+  "agent/rbac.yaml",
+  "agent/config.yaml",
+  "agent/workload.yaml",
+  "agent/webhooks.yaml",
+];
+
+const cache = new Map<string, KubeObject[]>();
+
+/** The objects of one manifest file, parsed once per process; callers get copies. */
+function load(relative: string): KubeObject[] {
+  let objects = cache.get(relative);
+  if (!objects) {
+    const file = path.join(MANIFESTS_DIR, relative);
+    const docs = parseAllDocuments(fs.readFileSync(file, "utf8"));
+    objects = [];
+    for (const doc of docs) {
+      if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]!.message}`);
+      const object = doc.toJS() as KubeObject | null;
+      if (object) objects.push(object);
+    }
+    cache.set(relative, objects);
+  }
+  return structuredClone(objects);
+}
+
+/** The credentials and details the agent registers with, written to `gulfstream/mcp-creds`. */
+export interface AgentCredentials {
+  /** The invite code: a credential. */
+  code: string;
+  /** The static-key identity (private connections); `""` for public ones. */
+  identityId: string;
+  clusterName: string;
+  clusterDescription: string;
+}
+
+/** What an installation depends on. */
+export interface InstallationSpec {
+  connectionId: string;
+  clusterName: string;
+  profiles: Profile[];
+  enforcerOptions: EnforcerOptions;
+  agentImages: Partial<Record<AgentImageName, string>>;
+}
+
+/** The image each agent container runs: the override, else the pinned default. */
+export function agentImageReferences(
+  overrides: Partial<Record<AgentImageName, string>>,
+): Record<string, string> {
+  const byContainer: Record<string, string> = {};
+  for (const [name, image] of Object.entries(AGENT_IMAGES)) {
+    byContainer[image.container] = overrides[name as AgentImageName] ?? image.defaultReference;
+  }
+  return byContainer;
+}
+
+/**
+ * The agent's objects for a connection, `mcp-creds` excluded (see {@link credentialsSecret}):
+ * webhooks only with the `enforcer` profile, configured by `enforcerOptions`.
+ */
+export function agentObjects(spec: InstallationSpec): KubeObject[] {
+  const objects: KubeObject[] = [];
+  for (const file of AGENT_FILES) {
+    for (const object of load(file)) {
+      if (isWebhookConfiguration(object) && !spec.profiles.includes("enforcer")) continue;
+      objects.push(customize(object, spec));
+    }
+  }
+  return objects.map((object) => owned(object, spec));
+}
+
+/** Secret `gulfstream/mcp-creds` holding `credentials`, owned by the connection. */
+export function credentialsSecret(
+  credentials: AgentCredentials,
+  owner: { connectionId: string; clusterName: string },
+): KubeObject {
+  const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+  return owned(
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: CREDS_SECRET, namespace: AGENT_NAMESPACE },
+      type: "Opaque",
+      data: {
+        code: b64(credentials.code),
+        "identity-uid": b64(credentials.identityId),
+        "cluster-name": b64(credentials.clusterName),
+        "cluster-description": b64(credentials.clusterDescription),
+      },
+    },
+    owner,
+  );
+}
+
+/** ClusterRoleBinding `public-issuer-discovery`, owned by the connection. */
+export function issuerBindingObject(owner: {
+  connectionId: string;
+  clusterName: string;
+}): KubeObject {
+  return owned(load("public-issuer-discovery.yaml")[0]!, owner);
+}
+
+/** A stable key naming one object: kind, namespace and name. */
+export function objectKey(object: {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}): string {
+  return `${object.apiVersion}/${object.kind}/${object.metadata.namespace ?? ""}/${object.metadata.name}`;
+}
+
+/** `Kind namespace/name`, as messages name an object. */
+export function describeObject(object: {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}): string {
+  const ns = object.metadata.namespace ? `${object.metadata.namespace}/` : "";
+  return `${object.kind} ${ns}${object.metadata.name}`;
+}
+
+function owned(
+  object: KubeObject,
+  spec: { connectionId: string; clusterName: string },
+): KubeObject {
+  return { ...object, metadata: withOwnership(object.metadata, spec) as KubeObject["metadata"] };
+}
+
+function isWebhookConfiguration(object: KubeObject): boolean {
+  return (
+    object.kind === "MutatingWebhookConfiguration" ||
+    object.kind === "ValidatingWebhookConfiguration"
+  );
+}
+
+/** Fills in the fields that depend on the inputs. */
+function customize(object: KubeObject, spec: InstallationSpec): KubeObject {
+  if (isWebhookConfiguration(object)) {
+    const webhooks = object.webhooks as Record<string, unknown>[];
+    for (const webhook of webhooks) {
+      webhook.failurePolicy = spec.enforcerOptions.webhookFailOpen ? "Ignore" : "Fail";
+      webhook.namespaceSelector =
+        spec.enforcerOptions.namespaceEnforcementMode === "opt-in"
+          ? {
+              matchExpressions: [
+                { key: "policy.sigstore.dev/include", operator: "In", values: ["true"] },
+              ],
+            }
+          : {
+              matchExpressions: [
+                { key: "policy.sigstore.dev/exclude", operator: "NotIn", values: ["true"] },
+              ],
+            };
+    }
+  } else if (object.kind === "StatefulSet") {
+    const images = agentImageReferences(spec.agentImages);
+    const template = (
+      object.spec as { template: { spec: { containers: { name: string; image?: string }[] } } }
+    ).template;
+    for (const container of template.spec.containers) {
+      const image = images[container.name];
+      if (!image) throw new Error(`manifests: no agent image for container "${container.name}"`);
+      container.image = image;
+    }
+  } else if (object.kind === "ConfigMap" && object.metadata.name === "config-policy-controller") {
+    (object.data as Record<string, string>)["enable-cip-cache"] = String(
+      spec.enforcerOptions.enableCipCache,
+    );
+  }
+  return object;
+}

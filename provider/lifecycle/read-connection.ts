@@ -1,0 +1,82 @@
+/**
+ * `read` (refresh): what became of the connection. When the agent namespace or the platform
+ * registration is gone, the connection is reported missing (an empty id), so the next
+ * `pulumi up` creates it again; otherwise the signing keys and the registration's fields are
+ * refreshed from the cluster and the platform.
+ * @module
+ */
+
+import { checkCluster } from "../checks/cluster-checks";
+import { ClusterUnreachableError } from "../errors";
+import { KubeError } from "../kube/errors";
+import type { KubeClient } from "../kube/client";
+import { readAgentNamespace } from "../install/cluster-state";
+import { AGENT_NAMESPACE } from "../install/manifests";
+import type { LifecycleContext } from "./context";
+import { settingsOf } from "./settings";
+import type { ConnectionState } from "./state";
+
+/** Refreshed state, or `undefined` when the connection no longer exists. */
+export async function readConnection(
+  ctx: LifecycleContext,
+  state: ConnectionState,
+): Promise<ConnectionState | undefined> {
+  // A connection whose creation did not finish has nothing registered to compare with yet.
+  if (!state.clusterId) return state;
+  const platform = ctx.platform();
+  let kube: KubeClient | undefined;
+  try {
+    try {
+      kube = await ctx.connect({ kubeconfig: state.kubeconfig, context: state.context });
+    } catch (err) {
+      throw unreachable(state, err as Error);
+    }
+    const namespace = await readAgentNamespace(kube).catch((err: Error) => {
+      throw err instanceof KubeError ? unreachable(state, err) : err;
+    });
+    if (!namespace || namespace.uid !== state.remoteId || namespace.terminating) {
+      ctx.progress(
+        `the agent's namespace ${AGENT_NAMESPACE} ${namespace ? "was replaced or is being deleted" : "is gone"}: ` +
+          `reporting connection "${state.clusterName}" as deleted; \`pulumi up\` installs it again. ` +
+          `Its old registration, cluster ${state.clusterId}, is left in Enforce: delete it there once the new one is up.`,
+      );
+      return undefined;
+    }
+    const [cluster] = await platform.listClusters({ id: state.clusterId });
+    if (!cluster || cluster.remoteId !== state.remoteId) {
+      ctx.progress(
+        `cluster ${state.clusterId} is no longer registered with Enforce: reporting connection ` +
+          `"${state.clusterName}" as deleted; \`pulumi up\` registers it again (the agent stays installed meanwhile)`,
+      );
+      return undefined;
+    }
+    const { facts } = await checkCluster(kube, {
+      connectivity: state.requestedConnectivity,
+      exposeIssuerDiscovery: state.exposeIssuerDiscovery,
+    });
+    const settings = settingsOf(cluster);
+    const refreshed: ConnectionState = {
+      ...state,
+      signingKeyIds: facts.issuer ? [...facts.signingKeyIds].sort() : state.signingKeyIds,
+      registeredAt: cluster.registered,
+      clusterName: settings.clusterName,
+      profiles: settings.profiles,
+      enforcerOptions: settings.enforcerOptions,
+    };
+    if (settings.description || state.description !== undefined) {
+      refreshed.description = settings.description;
+    }
+    return refreshed;
+  } finally {
+    kube?.close();
+    await platform.close();
+  }
+}
+
+function unreachable(state: ConnectionState, cause: Error): ClusterUnreachableError {
+  return new ClusterUnreachableError(
+    `cannot refresh connection "${state.clusterName}": ${cause.message} ` +
+      "Fix: make the cluster reachable and refresh again; the stored state is unchanged.",
+    { cause },
+  );
+}

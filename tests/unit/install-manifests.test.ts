@@ -1,0 +1,169 @@
+import { AGENT_IMAGES } from "../../provider/inputs/agent-images";
+import { KINDS, kindOf } from "../../provider/install/kinds";
+import {
+  agentObjects,
+  credentialsSecret,
+  issuerBindingObject,
+  objectKey,
+  type InstallationSpec,
+  type KubeObject,
+} from "../../provider/install/manifests";
+
+const spec = (over: Partial<InstallationSpec> = {}): InstallationSpec => ({
+  connectionId: "0123456789abcdef01234567",
+  clusterName: "prod",
+  profiles: ["enforcer"],
+  enforcerOptions: {
+    enableCipCache: false,
+    namespaceEnforcementMode: "opt-in",
+    webhookFailOpen: false,
+  },
+  agentImages: {},
+  ...over,
+});
+
+const find = (objects: KubeObject[], kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.metadata.name === name);
+
+describe("agent manifests", () => {
+  test("contain what the agent's chart installs, each of a kind with a known stage", () => {
+    const objects = agentObjects(spec());
+    const names = objects.map((o) => `${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "Namespace /gulfstream",
+        "Namespace /cosign-system",
+        "ServiceAccount gulfstream/controller",
+        "ClusterRole /gulfstream-rbac",
+        "ClusterRoleBinding /gulfstream-rbac",
+        "StatefulSet gulfstream/meta-controlplane",
+        "PodDisruptionBudget gulfstream/meta-controlplane",
+        "Service gulfstream/webhook",
+        "Secret gulfstream/webhook-certs",
+        "ConfigMap cosign-system/config-policy-controller",
+        "CustomResourceDefinition /clusterimagepolicies.policy.sigstore.dev",
+        "CustomResourceDefinition /trustroots.policy.sigstore.dev",
+        "CustomResourceDefinition /controllers.gulfstream.dev",
+        "CustomResourceDefinition /webhooks.gulfstream.dev",
+        "MutatingWebhookConfiguration /enforcer.chainguard.dev",
+        "ValidatingWebhookConfiguration /enforcer.chainguard.dev",
+      ]),
+    );
+    for (const o of objects) expect(KINDS).toContain(kindOf(o));
+    expect(new Set(objects.map(objectKey)).size).toBe(objects.length);
+  });
+
+  test("every object carries the connection's ownership labels", () => {
+    for (const o of [...agentObjects(spec()), issuerBindingObject(spec())]) {
+      expect(o.metadata.labels).toMatchObject({
+        "app.kubernetes.io/managed-by": "pulumi-enforce",
+        "pulumi-enforce.dev/connection": "0123456789abcdef01234567",
+      });
+      expect(o.metadata.annotations).toMatchObject({ "pulumi-enforce.dev/cluster-name": "prod" });
+    }
+  });
+
+  test("webhooks: fail closed and opt-in by default; fail open and opt-out on request", () => {
+    const closed = find(
+      agentObjects(spec()),
+      "ValidatingWebhookConfiguration",
+      "enforcer.chainguard.dev",
+    )!;
+    expect(closed.webhooks).toEqual([
+      expect.objectContaining({
+        failurePolicy: "Fail",
+        timeoutSeconds: 25,
+        namespaceSelector: {
+          matchExpressions: [
+            { key: "policy.sigstore.dev/include", operator: "In", values: ["true"] },
+          ],
+        },
+      }),
+    ]);
+    const open = find(
+      agentObjects(
+        spec({
+          enforcerOptions: {
+            enableCipCache: true,
+            namespaceEnforcementMode: "opt-out",
+            webhookFailOpen: true,
+          },
+        }),
+      ),
+      "MutatingWebhookConfiguration",
+      "enforcer.chainguard.dev",
+    )!;
+    expect(open.webhooks).toEqual([
+      expect.objectContaining({
+        failurePolicy: "Ignore",
+        namespaceSelector: {
+          matchExpressions: [
+            { key: "policy.sigstore.dev/exclude", operator: "NotIn", values: ["true"] },
+          ],
+        },
+      }),
+    ]);
+  });
+
+  test("the observer profile installs no admission webhooks", () => {
+    const kinds = agentObjects(spec({ profiles: ["observer"] })).map((o) => o.kind);
+    expect(kinds).not.toContain("ValidatingWebhookConfiguration");
+    expect(kinds).not.toContain("MutatingWebhookConfiguration");
+    expect(kinds).toContain("StatefulSet");
+  });
+
+  test("images: pinned defaults, or the overrides by image name", () => {
+    const images = (s: InstallationSpec) =>
+      Object.fromEntries(
+        (
+          find(agentObjects(s), "StatefulSet", "meta-controlplane")!.spec as {
+            template: { spec: { containers: { name: string; image: string }[] } };
+          }
+        ).template.spec.containers.map((c) => [c.name, c.image]),
+      );
+    expect(images(spec())).toEqual({
+      controller: AGENT_IMAGES.controlplane.defaultReference,
+      sts: AGENT_IMAGES.chainctl.defaultReference,
+    });
+    expect(images(spec({ agentImages: { controlplane: "mirror.example/cp:1" } }))).toEqual({
+      controller: "mirror.example/cp:1",
+      sts: AGENT_IMAGES.chainctl.defaultReference,
+    });
+  });
+
+  test("the CIP cache option reaches the policy controller's config", () => {
+    const cm = (cache: boolean) =>
+      find(
+        agentObjects(
+          spec({ enforcerOptions: { ...spec().enforcerOptions, enableCipCache: cache } }),
+        ),
+        "ConfigMap",
+        "config-policy-controller",
+      )!.data as Record<string, string>;
+    expect(cm(true)["enable-cip-cache"]).toBe("true");
+    expect(cm(false)["enable-cip-cache"]).toBe("false");
+  });
+
+  test("rendering does not leak between calls (the parsed files are not mutated)", () => {
+    agentObjects(spec({ enforcerOptions: { ...spec().enforcerOptions, webhookFailOpen: true } }));
+    const again = find(
+      agentObjects(spec()),
+      "ValidatingWebhookConfiguration",
+      "enforcer.chainguard.dev",
+    )!;
+    expect((again.webhooks as { failurePolicy: string }[])[0]!.failurePolicy).toBe("Fail");
+  });
+
+  test("mcp-creds holds the credentials base64-encoded, an empty identity for public clusters", () => {
+    const secret = credentialsSecret(
+      { code: "invite-code", identityId: "", clusterName: "prod", clusterDescription: "" },
+      spec(),
+    );
+    const data = secret.data as Record<string, string>;
+    const decode = (k: string) => Buffer.from(data[k]!, "base64").toString("utf8");
+    expect(decode("code")).toBe("invite-code");
+    expect(decode("identity-uid")).toBe("");
+    expect(decode("cluster-name")).toBe("prod");
+    expect(secret.metadata).toMatchObject({ name: "mcp-creds", namespace: "gulfstream" });
+  });
+});

@@ -1,0 +1,178 @@
+import { diffConnection } from "../../provider/lifecycle/diff";
+import type { ConnectionState } from "../../provider/lifecycle/state";
+import { UNKNOWN_VALUE } from "../../provider/inputs";
+
+const NOW = new Date("2026-11-27T12:00:00Z");
+
+function state(over: Partial<ConnectionState> = {}): ConnectionState {
+  return {
+    agentImages: {},
+    clusterId: "0123456789abcdef0123456789abcdef01234567/0123456789abcdef",
+    clusterName: "prod",
+    clusterUid: "kube-system-uid",
+    connectionId: "aaaaaaaaaaaaaaaaaaaaaaaa",
+    connectivity: "private",
+    enforcerOptions: {
+      enableCipCache: false,
+      namespaceEnforcementMode: "opt-in",
+      webhookFailOpen: false,
+    },
+    exposeIssuerDiscovery: false,
+    group: "0123456789abcdef0123456789abcdef01234567",
+    identityCreatedAt: "2026-11-20T12:00:00Z",
+    identityExpiresAt: "2026-12-20T12:00:00Z",
+    identityId: "0123456789abcdef0123456789abcdef01234567/1111111111111111",
+    inviteId: "",
+    issuer: "https://127.0.0.1:6443",
+    kubeconfig: "apiVersion: v1\nkind: Config\n",
+    ownsIssuerBinding: false,
+    profiles: ["enforcer"],
+    registeredAt: "2026-11-20T12:00:05Z",
+    registrationTimeout: "5m",
+    registrationTimeoutSeconds: 300,
+    remoteId: "gulfstream-uid",
+    renewAfter: "25d",
+    renewAfterSeconds: 25 * 86400,
+    renewAt: "2026-12-15T12:00:00Z",
+    requestedConnectivity: "auto",
+    signingKeyIds: ["kid-1"],
+    uploadedKeyIds: ["kid-1"],
+    ...over,
+  };
+}
+
+/** Checked inputs matching `state()`, with what check observed. */
+function news(over: Record<string, unknown> = {}, observed: Record<string, unknown> = {}) {
+  const s = state();
+  return {
+    __provider: "code",
+    agentImages: s.agentImages,
+    clusterName: s.clusterName,
+    connectivity: s.requestedConnectivity,
+    enforcerOptions: s.enforcerOptions,
+    exposeIssuerDiscovery: s.exposeIssuerDiscovery,
+    group: s.group,
+    kubeconfig: s.kubeconfig,
+    profiles: s.profiles,
+    registrationTimeout: s.registrationTimeout,
+    registrationTimeoutSeconds: s.registrationTimeoutSeconds,
+    renewAfter: s.renewAfter,
+    renewAfterSeconds: s.renewAfterSeconds,
+    observed:
+      observed === null
+        ? UNKNOWN_VALUE
+        : {
+            activeKeyId: "kid-1",
+            agentNamespaceUid: s.remoteId,
+            clusterUid: s.clusterUid,
+            connectivity: s.connectivity,
+            issuer: s.issuer,
+            signingKeyIds: s.signingKeyIds,
+            ...observed,
+          },
+    ...over,
+  };
+}
+
+describe("diffConnection", () => {
+  test("unchanged inputs and cluster: no changes", () => {
+    expect(diffConnection(state(), news(), NOW)).toEqual({
+      changes: false,
+      replaces: [],
+      updates: [],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  test.each([
+    ["group", news({ group: "fedcba9876543210fedcba9876543210fedcba98" }), ["group"]],
+    ["issuer", news({}, { issuer: "https://other:6443" }), ["issuer"]],
+    ["another cluster", news({}, { clusterUid: "other" }), ["clusterUid"]],
+    ["namespace recreated", news({}, { agentNamespaceUid: "new-uid" }), ["remoteId"]],
+    ["namespace gone", news({}, { agentNamespaceUid: "" }), ["remoteId"]],
+    ["became public", news({}, { connectivity: "public" }), ["connectivity"]],
+    ["rotated key", news({}, { signingKeyIds: ["kid-2"] }), ["signingKeyIds"]],
+    ["key added", news({}, { signingKeyIds: ["kid-1", "kid-2"] }), ["signingKeyIds"]],
+  ])("replaces when %s", (_what, n, replaces) => {
+    const d = diffConnection(state(), n, NOW);
+    expect(d).toMatchObject({ changes: true, replaces, deleteBeforeReplace: false });
+  });
+
+  test("a public connection is not replaced for a rotated key", () => {
+    const s = state({ connectivity: "public", identityId: "", renewAt: "", uploadedKeyIds: [] });
+    const d = diffConnection(
+      s,
+      news({}, { connectivity: "public", signingKeyIds: ["kid-2"] }),
+      NOW,
+    );
+    expect(d.replaces).toEqual([]);
+    expect(d.changes).toBe(false);
+  });
+
+  test("renewal: replaced once renewAt has passed, not a second before", () => {
+    const s = state({ renewAt: "2026-11-27T12:00:00Z" });
+    expect(diffConnection(s, news(), new Date("2026-11-27T11:59:59Z")).changes).toBe(false);
+    expect(diffConnection(s, news(), NOW)).toMatchObject({ changes: true, replaces: ["renewAt"] });
+    // Also when the cluster cannot be looked at yet (kubeconfig unknown in preview).
+    expect(
+      diffConnection(s, news({ kubeconfig: UNKNOWN_VALUE }, null as never), NOW).replaces,
+    ).toEqual(["renewAt"]);
+  });
+
+  test("a shorter renewAfter takes effect from the identity's creation", () => {
+    const n = news({ renewAfter: "7d", renewAfterSeconds: 7 * 86400 });
+    // Created 2026-11-20 + 7d = 2026-11-27T12:00:00Z: due now.
+    expect(diffConnection(state(), n, NOW).replaces).toEqual(["renewAt"]);
+    const later = news({ renewAfter: "8d", renewAfterSeconds: 8 * 86400 });
+    expect(diffConnection(state(), later, NOW)).toMatchObject({
+      replaces: [],
+      updates: ["renewAfter"],
+    });
+  });
+
+  test.each([
+    ["clusterName", { clusterName: "renamed" }],
+    ["description", { description: "new" }],
+    ["profiles", { profiles: ["observer"] }],
+    ["enforcerOptions", { enforcerOptions: { ...state().enforcerOptions, webhookFailOpen: true } }],
+    ["agentImages", { agentImages: { controlplane: "mirror.example/cp:1" } }],
+    ["kubeconfig", { kubeconfig: "apiVersion: v1\nkind: Config\n# new token\n" }],
+    ["context", { context: "admin" }],
+    ["registrationTimeout", { registrationTimeout: "10m", registrationTimeoutSeconds: 600 }],
+    ["connectivity", { connectivity: "private" }],
+    ["exposeIssuerDiscovery", { exposeIssuerDiscovery: true }],
+  ])("updates %s in place", (name, over) => {
+    expect(diffConnection(state(), news(over), NOW)).toEqual({
+      changes: true,
+      replaces: [],
+      updates: [name],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  test("unknown inputs during preview count as changes, not replacements", () => {
+    const d = diffConnection(
+      state(),
+      news({ kubeconfig: UNKNOWN_VALUE, group: UNKNOWN_VALUE }, null as never),
+      NOW,
+    );
+    expect(d).toMatchObject({ changes: true, replaces: [] });
+    expect(d.updates).toEqual(expect.arrayContaining(["group", "kubeconfig"]));
+  });
+
+  test("a connection whose create did not finish is completed by an update", () => {
+    const d = diffConnection(state({ clusterId: "", registeredAt: "" }), news(), NOW);
+    expect(d).toMatchObject({ changes: true, replaces: [], updates: ["clusterId"] });
+  });
+
+  test("key order of nested inputs does not matter", () => {
+    const reordered = news({
+      enforcerOptions: {
+        webhookFailOpen: false,
+        namespaceEnforcementMode: "opt-in",
+        enableCipCache: false,
+      },
+    });
+    expect(diffConnection(state(), reordered, NOW).changes).toBe(false);
+  });
+});
