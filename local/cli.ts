@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { IssuerMode } from "./control-plane/cluster";
 import { alive, readPid, up } from "./control-plane/environment";
+import { runDemo } from "./demo/demo";
 import { startEnforce } from "./enforce/services";
 import { ensureToolchain } from "./toolchain/toolchain";
 
@@ -25,6 +26,10 @@ commands:
   apiserver stop|start --dir DIR --cluster NAME
       stop that cluster's API server (an outage, to see how clients cope) or
       start it again on the same port.
+  demo [--dir DIR] [--keep]
+      start two clusters and the emulator, pulumi up the local example,
+      summarise, preview (no changes), tear down; --keep leaves it running.
+      DIR defaults to .local-demo.
   build
       build (or find in the cache) the Go toolchain, printing where it is.
 `;
@@ -46,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdApiserver(rest);
       case "build":
         return await cmdBuild();
+      case "demo":
+        return await cmdDemo(rest);
       case undefined:
       case "help":
       case "--help":
@@ -218,6 +225,19 @@ async function cmdApiserver(args: string[]): Promise<number> {
   if (res.status !== 200)
     throw new Error(String(res.body.error ?? `control socket answered ${res.status}`));
   return 0;
+}
+
+async function cmdDemo(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { dir: { type: "string" }, keep: { type: "boolean", default: false } },
+  });
+  return runDemo({
+    dir: values.dir ?? ".local-demo",
+    keep: values.keep ?? false,
+    progress,
+    output: (text) => process.stdout.write(text),
+  });
 }
 
 async function cmdBuild(): Promise<number> {

@@ -24,6 +24,12 @@ import {
  */
 export const RESOURCE_NAME_INPUT = "resourceName";
 
+/**
+ * The input the SDK adds to carry the resource's URN, which a dynamic provider is not told either
+ * and progress messages are attributed to. Kept in the checked inputs (and the state) as is.
+ */
+export const RESOURCE_URN_INPUT = "resourceUrn";
+
 /** The checked-inputs key that holds {@link Observed}. */
 export const OBSERVED_KEY = "observed";
 
@@ -44,7 +50,11 @@ export interface Observed {
 }
 
 /** The checked inputs: the normalized inputs plus what was observed, keys sorted. */
-export type CheckedInputs = NormalizedInputs & { observed: Observed | typeof UNKNOWN_VALUE };
+export type CheckedInputs = NormalizedInputs & {
+  observed: Observed | typeof UNKNOWN_VALUE;
+  /** The resource's URN when the SDK passed one (`""` otherwise). */
+  resourceUrn: string;
+};
 
 /** Outcome of {@link checkConnection}; the shape a dynamic provider's `check` returns. */
 export interface ConnectionCheckResult {
@@ -74,7 +84,8 @@ export async function checkConnection(
   news: Record<string, unknown>,
   deps: CheckDependencies = {},
 ): Promise<ConnectionCheckResult> {
-  const { [RESOURCE_NAME_INPUT]: resourceName, ...raw } = news;
+  const { [RESOURCE_NAME_INPUT]: resourceName, [RESOURCE_URN_INPUT]: resourceUrn, ...raw } = news;
+  const urn = typeof resourceUrn === "string" && resourceUrn !== UNKNOWN_VALUE ? resourceUrn : "";
   const readFile = deps.readFile ?? readFileUtf8;
   const validated = validateInputs(raw, {
     resourceName: typeof resourceName === "string" ? resourceName : "",
@@ -86,7 +97,7 @@ export async function checkConnection(
   // During preview the kubeconfig of a cluster created in the same stack is not known yet: pass
   // everything through, and leave the observations unknown too, so preview of a new stack works.
   if (validated.unknown.some((property) => CLUSTER_CHECK_INPUTS.includes(property))) {
-    return { inputs: withObserved(inputs, UNKNOWN_VALUE), failures: [] };
+    return { inputs: withObserved(inputs, UNKNOWN_VALUE, urn), failures: [] };
   }
 
   const secrets = kubeconfigSecrets(kubeconfigText(inputs.kubeconfig, readFile));
@@ -113,7 +124,7 @@ export async function checkConnection(
       exposeIssuerDiscovery: inputs.exposeIssuerDiscovery,
     });
     return {
-      inputs: withObserved(inputs, observe(facts)),
+      inputs: withObserved(inputs, observe(facts), urn),
       failures: problems.map((p: Problem) =>
         failure(p.property, `${sentence(p.reason)} Fix: ${p.remedy}`),
       ),
@@ -137,12 +148,13 @@ function observe(facts: ClusterFacts): Observed {
   };
 }
 
-/** The inputs with `observed` added, top-level keys sorted (nested ones already are). */
+/** The inputs with `observed` and the URN added, top-level keys sorted (nested ones already are). */
 function withObserved(
   inputs: NormalizedInputs,
   observed: Observed | typeof UNKNOWN_VALUE,
+  resourceUrn: string,
 ): CheckedInputs {
-  const all: CheckedInputs = { ...inputs, [OBSERVED_KEY]: observed };
+  const all: CheckedInputs = { ...inputs, [OBSERVED_KEY]: observed, resourceUrn };
   const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => (a < b ? -1 : 1)));
   return sorted as unknown as CheckedInputs;
 }

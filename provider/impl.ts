@@ -22,7 +22,7 @@ const PROVIDER_KEY = "__provider";
 
 /** The provider's operations with their dependencies given; the exported one uses the defaults. */
 export function createImplementation(
-  context: () => LifecycleContext = defaultContext,
+  context: (urn: string) => LifecycleContext = defaultContext,
 ): ProviderImplementation {
   return {
     configure,
@@ -31,12 +31,12 @@ export function createImplementation(
       const { changes, replaces, deleteBeforeReplace } = diffConnection(
         fromOutputs(olds),
         news,
-        context().now(),
+        context(urnOf(news)).now(),
       );
       return { changes, replaces, deleteBeforeReplace };
     },
     async create(inputs): Promise<pulumi.dynamic.CreateResult> {
-      const ctx = context();
+      const ctx = context(urnOf(inputs));
       const connectionId = ctx.newConnectionId();
       const state = await keepProvider(inputs, () =>
         applyConnection(ctx, { connectionId, inputs: inputs as CheckedInputs }),
@@ -46,7 +46,7 @@ export function createImplementation(
     async update(id, olds, news): Promise<pulumi.dynamic.UpdateResult> {
       const previous = fromOutputs(olds);
       const state = await keepProvider(news, () =>
-        applyConnection(context(), {
+        applyConnection(context(urnOf(news)), {
           connectionId: previous.connectionId || id,
           inputs: news as CheckedInputs,
           previous,
@@ -56,15 +56,20 @@ export function createImplementation(
     },
     async read(id, props): Promise<pulumi.dynamic.ReadResult> {
       const state = fromOutputs(props ?? {});
-      const refreshed = await readConnection(context(), state);
+      const refreshed = await readConnection(context(state.resourceUrn), state);
       // An empty id tells the engine the resource is gone.
       if (!refreshed) return { id: "", props: {} };
       return { id, props: toOutputs(refreshed) };
     },
     async delete(_id, props): Promise<void> {
-      await deleteConnection(context(), fromOutputs(props));
+      const state = fromOutputs(props);
+      await deleteConnection(context(state.resourceUrn), state);
     },
   };
+}
+
+function urnOf(inputs: Record<string, unknown>): string {
+  return typeof inputs.resourceUrn === "string" ? inputs.resourceUrn : "";
 }
 
 /**

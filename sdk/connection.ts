@@ -37,6 +37,17 @@ export interface EnforcerOptionsArgs {
   namespaceEnforcementMode?: pulumi.Input<NamespaceEnforcementMode>;
 }
 
+/**
+ * Agent image overrides, e.g. to pull from a mirror. Each left out uses the reference pinned by
+ * the agent's last published Helm chart (tag and digest).
+ */
+export interface AgentImagesArgs {
+  /** The token-exchange sidecar (container `sts`): registers the cluster, trades tokens. */
+  chainctl?: pulumi.Input<string>;
+  /** The agent's controllers and admission webhook (container `controller`). */
+  controlplane?: pulumi.Input<string>;
+}
+
 /** The inputs of an {@link EnforceClusterConnection}. */
 export interface EnforceClusterConnectionArgs {
   /**
@@ -77,8 +88,10 @@ export interface EnforceClusterConnectionArgs {
   exposeIssuerDiscovery?: pulumi.Input<boolean>;
   /**
    * Private connections only: how long the uploaded identity is used before it is renewed, as a
-   * duration such as `"25d"`, `"12h"` or `"90s"`, at most `"30d"`. Must not be set when
-   * `connectivity` is `"public"`.
+   * duration such as `"25d"`, `"12h"` or `"90s"`, from `"5s"` to `"30d"` (the platform's maximum
+   * lifetime of an uploaded identity). Once it has passed, `pulumi preview` proposes a replacement
+   * on `renewAt`, and `pulumi up` renews the upload without interrupting the agent. Must not be set
+   * when `connectivity` is `"public"`.
    * @default "25d"
    */
   renewAfter?: pulumi.Input<string>;
@@ -95,9 +108,11 @@ export interface EnforceClusterConnectionArgs {
    * `"controlplane"`), e.g. to pull from a mirrored registry.
    * @default {}
    */
-  agentImages?: pulumi.Input<{ [name in AgentImageName]?: pulumi.Input<string> }>;
+  agentImages?: pulumi.Input<AgentImagesArgs>;
   /**
-   * How long to wait for the agent to register with Enforce, as a duration like `"5m"`.
+   * How long to wait for the agent to register with Enforce, as a duration like `"5m"`, from
+   * `"10s"` to `"1h"`. When it passes, the error says what was seen, and the connection stays in
+   * the stack as partially created: the next `pulumi up` resumes.
    * @default "5m"
    */
   registrationTimeout?: pulumi.Input<string>;
@@ -105,6 +120,8 @@ export interface EnforceClusterConnectionArgs {
 
 /** The Pulumi type of {@link EnforceClusterConnection}. */
 const RESOURCE_TYPE = "EnforceClusterConnection";
+/** Its type token, as URNs spell it. */
+const RESOURCE_TOKEN = `pulumi-nodejs:dynamic:${RESOURCE_TYPE}`;
 
 /**
  * Connects a Kubernetes cluster to Enforce: checks the cluster's prerequisites (token volume
@@ -161,7 +178,12 @@ export class EnforceClusterConnection extends pulumi.dynamic.Resource {
         kubeconfig: given.kubeconfig === undefined ? undefined : pulumi.secret(given.kubeconfig),
         // A dynamic provider's check is not told the resource name, which clusterName defaults to.
         resourceName: name,
-        // Outputs only (connectivity is an input too and keeps the given value until created).
+        // Nor its URN, which the provider's progress messages are shown with.
+        resourceUrn: pulumi.createUrn(name, RESOURCE_TOKEN, opts?.parent),
+        // An input and an output: listed even when not given, so that the output exists (until
+        // the connection is created, it holds the given value).
+        connectivity: given.connectivity,
+        // Outputs only.
         clusterId: undefined,
         remoteId: undefined,
         issuer: undefined,

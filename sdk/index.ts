@@ -7,6 +7,7 @@
 export {
   EnforceClusterConnection,
   type AgentImageName,
+  type AgentImagesArgs,
   type Connectivity,
   type EnforceClusterConnectionArgs,
   type EnforcerOptionsArgs,

@@ -86,6 +86,39 @@ export async function goBuild(opts: GoBuildOptions): Promise<void> {
   });
 }
 
+/** Runs one `go` command in `cwd` and returns what it printed on stdout. */
+export async function goOutput(
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("go", args, {
+      cwd,
+      env: { ...process.env, ...env, GOFLAGS: "-mod=readonly" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", (e) =>
+      reject(new GoBuildError(`could not run "go ${args[0]}": ${e.message}`, "", { cause: e })),
+    );
+    child.on("close", (code) => {
+      const stderr = Buffer.concat(err).toString("utf8").trim();
+      if (code === 0) resolve(Buffer.concat(out).toString("utf8"));
+      else
+        reject(
+          new GoBuildError(
+            `go ${args.join(" ")} in ${cwd} exited with ${code}:\n${stderr}`,
+            stderr,
+          ),
+        );
+    });
+  });
+}
+
 async function countDeps(opts: GoBuildOptions, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn("go", ["list", "-deps", ...opts.packages], {

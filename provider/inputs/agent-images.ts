@@ -19,6 +19,9 @@ export interface AgentImage {
   role: string;
 }
 
+/** A name accepted as a key of `agentImages`: `"chainctl"` or `"controlplane"`. */
+export type AgentImageName = "chainctl" | "controlplane";
+
 /** The agent images, keyed by the name an `agentImages` override uses. */
 export const AGENT_IMAGES = {
   chainctl: {
@@ -33,10 +36,7 @@ export const AGENT_IMAGES = {
       "us.gcr.io/prod-enforce-fabc/controlplane:v0.1.255@sha256:56902c6ef08f2094ecb14c090274b58efd0bbf28fd8f456a3bd18697d64ecfba",
     role: "the agent's controllers and its admission webhook",
   },
-} as const satisfies Record<string, AgentImage>;
-
-/** A name accepted as a key of `agentImages`. */
-export type AgentImageName = keyof typeof AGENT_IMAGES;
+} as const satisfies Record<AgentImageName, AgentImage>;
 
 /** All agent image names, sorted. */
 export const AGENT_IMAGE_NAMES = Object.keys(AGENT_IMAGES).sort() as AgentImageName[];

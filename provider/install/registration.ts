@@ -27,7 +27,7 @@ export interface RegistrationWait {
   /** When the credentials were written: agent reports before it are stale. */
   since: Date;
   timeoutMs: number;
-  progress: (line: string) => void;
+  progress: (line: string, transient?: boolean) => void;
   /** @default 1000 */
   pollMs?: number;
   /** @default 10000 */
@@ -44,6 +44,7 @@ export async function waitForRegistration(w: RegistrationWait): Promise<Cluster>
   let lastError = "";
   w.progress(
     `waiting for the agent to register cluster "${w.clusterName}" (remoteId ${w.remoteId}), up to ${formatDuration(Math.round(w.timeoutMs / 1000))}`,
+    true,
   );
   for (;;) {
     try {
@@ -64,6 +65,7 @@ export async function waitForRegistration(w: RegistrationWait): Promise<Cluster>
       const seen = await describeAgent(w).catch((err: Error) => `(${err.message})`);
       w.progress(
         `still waiting for the agent (${formatDuration(Math.round((t - started) / 1000))} so far): ${seen}`,
+        true,
       );
       nextProgress = t + (w.progressEveryMs ?? 10_000);
     }

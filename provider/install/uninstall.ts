@@ -37,8 +37,8 @@ export async function listObjects(
 
 /** Options of {@link deleteObjects}. */
 export interface DeleteOptions {
-  /** Told about each stage as it starts. */
-  progress?: (line: string) => void;
+  /** Told about each stage as it starts (transient lines: they only update a status). */
+  progress?: (line: string, transient?: boolean) => void;
   /** How long to wait for objects with finalizers (namespaces, CRDs) to be gone. @default 180000 */
   finalizeTimeoutMs?: number;
 }
@@ -58,13 +58,13 @@ export async function deleteObjects(
   const pending: KubeObject[] = [];
   for (const stage of stages) {
     const batch = objects.filter((o) => kindOf(o).stage === stage);
-    opts.progress?.(`deleting ${batch.map(describeObject).join(", ")}`);
+    opts.progress?.(`deleting ${batch.map(describeObject).join(", ")}`, true);
     const results = await Promise.all(batch.map((object) => deleteOne(client, object)));
     pending.push(...batch.filter((_, i) => results[i]));
   }
   if (pending.length === 0) return;
   const what = pending.map(describeObject).join(", ");
-  opts.progress?.(`waiting for ${what} to finish terminating`);
+  opts.progress?.(`waiting for ${what} to finish terminating`, true);
   await waitFor(
     `${what} to be deleted`,
     async () => {

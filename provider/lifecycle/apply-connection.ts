@@ -58,6 +58,7 @@ export async function applyConnection(
   const { connectionId, previous } = req;
   const inputs = normalizedOf(req.inputs);
   const state = initialState(connectionId, inputs, previous);
+  state.resourceUrn = typeof req.inputs.resourceUrn === "string" ? req.inputs.resourceUrn : "";
   const owner = { connectionId, clusterName: inputs.clusterName };
   const platform = ctx.platform();
   let kube: KubeClient | undefined;
@@ -150,7 +151,7 @@ export async function applyConnection(
       : false;
     const objects = agentObjects({ ...inputs, connectionId });
     if (state.ownsIssuerBinding) objects.push(issuerBindingObject(owner));
-    ctx.progress(`applying ${objects.length} agent objects (server-side apply)`);
+    ctx.progress(`applying ${objects.length} agent objects (server-side apply)`, true);
     const applied = await applyObjects(kube, objects);
     const agentNamespace = applied.get(`v1/Namespace//${AGENT_NAMESPACE}`);
     if (!agentNamespace) throw new Error(`manifests: namespace ${AGENT_NAMESPACE} is missing`);
@@ -324,6 +325,7 @@ function initialState(
     renewAt: previous?.renewAt ?? "",
     inviteId: previous?.inviteId ?? "",
     ownsIssuerBinding: previous?.ownsIssuerBinding ?? false,
+    resourceUrn: previous?.resourceUrn ?? "",
   };
 }
 

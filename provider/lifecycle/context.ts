@@ -8,6 +8,7 @@ import { platformConfig } from "../configure";
 import { KubeClient, type KubeconfigSource } from "../kube/client";
 import { platformClientFromConfig, type PlatformClient } from "../platform";
 import { newConnectionId } from "../install/ownership";
+import { engineLog } from "./engine-log";
 
 /** The dependencies of create, update, read and delete. */
 export interface LifecycleContext {
@@ -16,8 +17,11 @@ export interface LifecycleContext {
   /** A platform client; the operation closes it. */
   platform(): PlatformClient;
   now(): Date;
-  /** One line of progress for the person running Pulumi. */
-  progress(line: string): void;
+  /**
+   * One line of progress for the person running Pulumi; `transient` lines (a wait's periodic
+   * "still waiting") only update the resource's status.
+   */
+  progress(line: string, transient?: boolean): void;
   newConnectionId(): string;
   /** Poll interval while waiting for registration. @default 1000 */
   registrationPollMs?: number;
@@ -26,15 +30,18 @@ export interface LifecycleContext {
 }
 
 /**
- * The provider's context: platform settings from `configure` and the environment, progress on
- * the provider's stderr, which the Pulumi engine shows with the resource.
+ * The provider's context for the resource `urn`: platform settings from `configure` and the
+ * environment, progress through the engine (shown with the resource), or on stderr when not run
+ * by the engine.
  */
-export function defaultContext(): LifecycleContext {
+export function defaultContext(urn: string): LifecycleContext {
+  const log = engineLog(urn);
   return {
     connect: (source) => KubeClient.load(source),
     platform: () => platformClientFromConfig(platformConfig()),
     now: () => new Date(),
-    progress: (line) => process.stderr.write(`pulumi-enforce: ${line}\n`),
+    progress: (line, transient = false) =>
+      log ? log(line, transient) : process.stderr.write(`pulumi-enforce: ${line}\n`),
     newConnectionId,
   };
 }

@@ -35,7 +35,10 @@ export async function deleteConnection(
         namespace.owner !== state.connectionId;
       const owned = await listObjects(kube, ownedSelector(state.connectionId));
       if (owned.length > 0) {
-        ctx.progress(`uninstalling ${owned.length} objects of connection ${state.connectionId}`);
+        ctx.progress(
+          `uninstalling ${owned.length} objects of connection ${state.connectionId}`,
+          true,
+        );
         await deleteObjects(kube, owned, { progress: ctx.progress });
       }
       if (replaced) {

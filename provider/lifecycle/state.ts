@@ -44,6 +44,8 @@ export interface ConnectionState extends Omit<NormalizedInputs, "connectivity"> 
   inviteId: string;
   /** Whether this connection created ClusterRoleBinding `public-issuer-discovery`. */
   ownsIssuerBinding: boolean;
+  /** The resource's URN, which progress messages are shown with; `""` when unknown. */
+  resourceUrn: string;
 }
 
 /** Keys every complete {@link ConnectionState} has (optional inputs aside). */
@@ -73,6 +75,7 @@ export const STATE_KEYS: readonly (keyof ConnectionState)[] = [
   "renewAfterSeconds",
   "renewAt",
   "requestedConnectivity",
+  "resourceUrn",
   "signingKeyIds",
   "uploadedKeyIds",
 ];
@@ -137,6 +140,7 @@ export function fromOutputs(outs: Record<string, unknown>): ConnectionState {
     renewAfterSeconds: num("renewAfterSeconds"),
     renewAt: str("renewAt"),
     requestedConnectivity: (outs.requestedConnectivity as Connectivity) ?? "auto",
+    resourceUrn: str("resourceUrn"),
     signingKeyIds: stringArray(outs.signingKeyIds),
     uploadedKeyIds: stringArray(outs.uploadedKeyIds ?? outs.signingKeyIds),
   };

@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
+import { promisify } from "node:util";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack, type EngineEvent } from "@pulumi/pulumi/automation";
@@ -13,6 +15,8 @@ export interface TestStack {
   workDir: string;
   backendDir: string;
   events: EngineEvent[];
+  /** Runs the CLI on this stack (`pulumi <args> --stack test`), resolving with its stdout. */
+  cli(args: string[]): Promise<string>;
   cleanup(): Promise<void>;
 }
 
@@ -70,6 +74,14 @@ export async function createTestStack(
     workDir,
     backendDir,
     events,
+    cli: async (args) => {
+      const { stdout } = await promisify(execFile)(env.tools.pulumi, [...args, "--stack", "test"], {
+        cwd: workDir,
+        env: { ...process.env, ...envVars },
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return stdout;
+    },
     cleanup: async () => {
       try {
         await stack.workspace.removeStack("test", { force: true });

@@ -35,6 +35,7 @@ function state(over: Partial<ConnectionState> = {}): ConnectionState {
     renewAfterSeconds: 25 * 86400,
     renewAt: "2026-12-15T12:00:00Z",
     requestedConnectivity: "auto",
+    resourceUrn: "",
     signingKeyIds: ["kid-1"],
     uploadedKeyIds: ["kid-1"],
     ...over,

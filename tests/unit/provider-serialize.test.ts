@@ -133,28 +133,38 @@ describe("the serialized provider", () => {
     }
   });
 
-  test("create, update and delete say they are not implemented yet", async () => {
+  test("forwards every operation, with all its arguments, to the implementation", async () => {
     const cwd = tempDir();
     try {
+      const fake = path.join(cwd, "node_modules/pulumi-enforce/dist/provider");
+      fs.mkdirSync(fake, { recursive: true });
+      const ops = ["configure", "check", "diff", "create", "read", "update", "delete"];
+      fs.writeFileSync(
+        path.join(fake, "impl.js"),
+        `exports.implementation = Object.fromEntries(${JSON.stringify(ops)}.map(
+           (op) => [op, async (...args) => ({ op, args })]));`,
+      );
       const result = await inHost(
         text,
         cwd,
-        `const out = [];
-         for (const call of [() => provider.create({}), () => provider.update("id", {}, {}), () => provider.delete("id", {})]) {
-           try { await call(); out.push("no error"); } catch (e) { out.push(e.code + ": " + e.message); }
-         }
-         return out;`,
+        `return Promise.all([
+           provider.configure({ config: 1 }),
+           provider.check({ o: 1 }, { n: 2 }),
+           provider.diff("id", { o: 1 }, { n: 2 }),
+           provider.create({ n: 2 }),
+           provider.read("id", { p: 3 }),
+           provider.update("id", { o: 1 }, { n: 2 }),
+           provider.delete("id", { p: 3 }),
+         ]);`,
       );
       expect(result).toEqual([
-        expect.stringMatching(
-          /^ERR_NOT_IMPLEMENTED: EnforceClusterConnection create is not implemented yet/,
-        ),
-        expect.stringMatching(
-          /^ERR_NOT_IMPLEMENTED: EnforceClusterConnection update is not implemented yet/,
-        ),
-        expect.stringMatching(
-          /^ERR_NOT_IMPLEMENTED: EnforceClusterConnection delete is not implemented yet/,
-        ),
+        { op: "configure", args: [{ config: 1 }] },
+        { op: "check", args: [{ o: 1 }, { n: 2 }] },
+        { op: "diff", args: ["id", { o: 1 }, { n: 2 }] },
+        { op: "create", args: [{ n: 2 }] },
+        { op: "read", args: ["id", { p: 3 }] },
+        { op: "update", args: ["id", { o: 1 }, { n: 2 }] },
+        { op: "delete", args: ["id", { p: 3 }] },
       ]);
     } finally {
       fs.rmSync(cwd, { recursive: true, force: true });
