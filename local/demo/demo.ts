@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import type { ReadyFile } from "../control-plane/environment";
 import type { EnforceSection } from "../enforce/services";
-import { ensureToolchain, type Toolchain } from "../toolchain/toolchain";
+import { ensureToolchain, installPulumiPlugins, type Toolchain } from "../toolchain/toolchain";
 import { waitFor } from "../control-plane/wait";
 
 /** Options of {@link runDemo}. */
@@ -172,6 +172,7 @@ export function demoEnv(dir: string, tools: Toolchain): Record<string, string> {
 async function demoStack(dir: string, tools: Toolchain, ready: ReadyFile): Promise<Stack> {
   const stateDir = path.join(dir, "pulumi-state");
   fs.mkdirSync(stateDir, { recursive: true });
+  installPulumiPlugins(tools, demoEnv(dir, tools).PULUMI_HOME!);
   const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(tools.pulumi)) });
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName: STACK, workDir: EXAMPLE_DIR },

@@ -34,10 +34,10 @@ export interface Toolchain {
   /** The version that plugin reports: the one @pulumi/kubernetes asks the engine for. */
   pulumiKubernetesVersion: string;
   /**
-   * Directories to put in front of PATH so that the CLI finds every plugin
-   * above without downloading any (set PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION
-   * too): the CLI's own (the language host beside it), pulumiNodejsPluginDir and
-   * the Kubernetes plugin's.
+   * Directories to put in front of PATH: the CLI's own, where the language host and the
+   * dynamic-provider plugin sit beside it as bundled plugins (no "using ... from $PATH"
+   * warning). The Kubernetes plugin goes into a PULUMI_HOME with {@link installPulumiPlugins}.
+   * Set PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION too, so nothing is downloaded.
    */
   pulumiPluginPath: string[];
 }
@@ -137,7 +137,7 @@ export async function ensureToolchain(opts: EnsureOptions = {}): Promise<Toolcha
     packages: ["./pulumi-resource-kubernetes"],
     ldflags: KUBERNETES_PLUGIN_LDFLAGS,
     label: `the Pulumi Kubernetes provider plugin (reporting ${PULUMI_KUBERNETES_VERSION})`,
-    estimate: "about 15-25 minutes on 2 cores",
+    estimate: "about 15-20 minutes on 2 cores",
     stage: stageKubernetesSchema,
     env,
     progress,
@@ -149,6 +149,12 @@ export async function ensureToolchain(opts: EnsureOptions = {}): Promise<Toolcha
         `${PULUMI_KUBERNETES_VERSION} (local/toolchain/versions.ts): set the two equal.`,
     );
   const pluginDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [root] }));
+  // The dynamic-provider plugin is a shell script of @pulumi/pulumi that finds the SDK from the
+  // program's directory; beside the CLI, as in Pulumi's own releases, it is a bundled plugin too.
+  placeBeside(
+    path.join(pluginDir, "pulumi-resource-pulumi-nodejs"),
+    path.join(pulumiDir, "bin", "pulumi-resource-pulumi-nodejs"),
+  );
   return {
     kubeApiserver: from("kube-apiserver"),
     kubeControllerManager: path.join(kubeDir, "kube-controller-manager"),
@@ -160,7 +166,7 @@ export async function ensureToolchain(opts: EnsureOptions = {}): Promise<Toolcha
     pulumiLanguageNodejs: languageHost,
     pulumiKubernetesPlugin: path.join(kubernetesDir, "pulumi-resource-kubernetes"),
     pulumiKubernetesVersion: PULUMI_KUBERNETES_VERSION,
-    pulumiPluginPath: [path.join(pulumiDir, "bin"), pluginDir, kubernetesDir],
+    pulumiPluginPath: [path.join(pulumiDir, "bin")],
   };
 }
 

@@ -2,6 +2,9 @@ module pulumi-enforce.local/toolchain/language-nodejs
 
 go 1.26.6
 
+// Where this module and ../pulumi share a dependency they pin the same version,
+// so the packages the CLI build compiled come from the Go build cache here.
+
 require (
 	github.com/pulumi/pulumi/sdk/v3 v3.274.1
 	google.golang.org/grpc v1.85.0
