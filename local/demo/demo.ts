@@ -76,6 +76,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
           progress(`pulumi destroy failed: ${err.message}`);
         });
         await stack.workspace.removeStack(STACK).catch(() => undefined);
+        // The stack's settings file (git-ignored) names this run's directory: not worth keeping.
+        fs.rmSync(path.join(EXAMPLE_DIR, `Pulumi.${STACK}.yaml`), { force: true });
       }
       progress("Stopping the local environment...");
       await env.stop();
