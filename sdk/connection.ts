@@ -124,10 +124,19 @@ const RESOURCE_TYPE = "EnforceClusterConnection";
 const RESOURCE_TOKEN = `pulumi-nodejs:dynamic:${RESOURCE_TYPE}`;
 
 /**
- * Connects a Kubernetes cluster to Enforce: checks the cluster's prerequisites (token volume
- * projection, service account issuer discovery, public or private issuer) during preview,
- * registers the cluster and installs the agent. Platform credentials are not inputs: they come
- * from the stack config (`enforce:token`, `enforce:apiUrl`, ...) or the environment.
+ * Connects a Kubernetes cluster to Enforce, as `chainctl cluster install [--private]` did:
+ * checks the cluster's prerequisites (token volume projection, service account issuer discovery,
+ * public or private issuer) during preview; installs the agent with server-side apply, uploads a
+ * private cluster's issuer keys and waits for the agent to register on `pulumi up`; uninstalls
+ * (admission webhooks first) and unregisters on `pulumi destroy`.
+ *
+ * A private connection is replaced when its cluster's signing keys change or `renewAt` passes;
+ * the replacement takes over the running agent, which is never uninstalled in between.
+ * `pulumi refresh` reports the connection deleted when its agent namespace or registration is
+ * gone, so that the next `pulumi up` reinstalls it.
+ *
+ * Platform credentials are not inputs: they come from the stack config (`enforce:token`, set with
+ * `--secret`, `enforce:apiUrl`, ...) or the environment (`ENFORCE_TOKEN`, ...).
  *
  * @example
  * ```ts
