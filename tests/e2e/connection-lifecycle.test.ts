@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import * as http from "node:http";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
@@ -11,6 +10,7 @@ import { KubeClient } from "../../provider/kube/client";
 import { PlatformClient } from "../../provider/platform";
 import type { EnforceClusterConnectionArgs } from "../../sdk";
 import {
+  control,
   eventually,
   kubectl,
   repoRoot,
@@ -127,22 +127,6 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     }
   }
 
-  function control(call: string, body: unknown): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        { socketPath: env.ready.controlSocket, path: call, method: "POST" },
-        (res) => {
-          res.resume();
-          res.on("end", () =>
-            res.statusCode === 200 ? resolve() : reject(new Error(`${call}: ${res.statusCode}`)),
-          );
-        },
-      );
-      req.on("error", reject);
-      req.end(JSON.stringify(body));
-    });
-  }
-
   async function outputs(): Promise<Record<string, string>> {
     const outs = await t.stack.outputs();
     return Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, v.value]));
@@ -211,7 +195,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
 
   test("a rotated key: preview names signingKeyIds; up replaces without a gap; preview is clean again", async () => {
     const before = await outputs();
-    await control("/rotate-key", { cluster: "cluster-1" });
+    await control(env.ready, "/rotate-key", { cluster: "cluster-1" });
 
     const preview = await run("preview");
     const replace = preview.ops.find((o) => o.urn === urn("private") && o.op === "replace");

@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import * as http from "node:http";
 import * as path from "node:path";
 import type { EnforceSection } from "../../local/enforce/services";
 import type { CheckedInputs } from "../../provider/check";
@@ -12,7 +11,15 @@ import type { LifecycleContext } from "../../provider/lifecycle/context";
 import { STATE_KEYS } from "../../provider/lifecycle/state";
 import { PlatformClient, type AuditEntry, type Cluster } from "../../provider/platform";
 import { readStatusFile } from "../../local/agent/agent";
-import { eventually, kubectl, startOwnEnv, stopOwnEnv, type OwnEnv } from "../support/env";
+import {
+  control,
+  emulatorClient,
+  eventually,
+  kubectl,
+  startOwnEnv,
+  stopOwnEnv,
+  type OwnEnv,
+} from "../support/env";
 
 /**
  * The connection's lifecycle through the provider's methods (check, diff, create, update, read,
@@ -27,13 +34,7 @@ describe("EnforceClusterConnection lifecycle", () => {
   const progress: string[] = [];
   let clockOffsetMs = 0;
 
-  const platformClient = () =>
-    new PlatformClient({
-      apiUrl: enforce.apiUrl,
-      issuerUrl: enforce.issuerUrl,
-      token: enforce.token,
-      ca: fs.readFileSync(enforce.caFile, "utf8"),
-    });
+  const platformClient = () => emulatorClient(env.ready);
   const ctx = (): LifecycleContext => ({
     connect: (source) => KubeClient.load(source),
     platform: platformClient,
@@ -139,22 +140,6 @@ describe("EnforceClusterConnection lifecycle", () => {
     expect(await clustersIn()).toEqual([]);
     expect(await identitiesIn()).toEqual([]);
     expect(invitesLeft(await audit())).toBe(0);
-  }
-
-  function control(call: string, body: unknown): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        { socketPath: env.ready.controlSocket, path: call, method: "POST" },
-        (res) => {
-          res.resume();
-          res.on("end", () =>
-            res.statusCode === 200 ? resolve() : reject(new Error(`${call}: ${res.statusCode}`)),
-          );
-        },
-      );
-      req.on("error", reject);
-      req.end(JSON.stringify(body));
-    });
   }
 
   interface AuditEvent {
@@ -341,7 +326,7 @@ describe("EnforceClusterConnection lifecycle", () => {
     // Unchanged: no diff.
     expect((await provider.diff(first.id, first.outs, await checked(0))).changes).toBe(false);
 
-    await control("/rotate-key", { cluster: "cluster-1" });
+    await control(env.ready, "/rotate-key", { cluster: "cluster-1" });
     const rotated = await checked(0);
     expect(await provider.diff(first.id, first.outs, rotated)).toEqual({
       changes: true,
@@ -466,9 +451,9 @@ describe("EnforceClusterConnection lifecycle", () => {
       async () => ((await namespaceUid(0)) ? true : undefined),
       60_000,
     );
-    await control("/stop-apiserver", { cluster: "cluster-1" });
+    await control(env.ready, "/stop-apiserver", { cluster: "cluster-1" });
     const err = await creating;
-    await control("/start-apiserver", { cluster: "cluster-1" });
+    await control(env.ready, "/start-apiserver", { cluster: "cluster-1" });
 
     expect(err).toBeInstanceOf(PartialFailureError);
     const partial = err as PartialFailureError;
@@ -499,13 +484,13 @@ describe("EnforceClusterConnection lifecycle", () => {
   test("delete of an unreachable cluster fails and says how to proceed", async () => {
     const inputs = await checked(1);
     const { id, outs } = await create(inputs);
-    await control("/stop-apiserver", { cluster: "cluster-2" });
+    await control(env.ready, "/stop-apiserver", { cluster: "cluster-2" });
     try {
       await expect(provider.delete(id, outs)).rejects.toThrow(
         /cannot uninstall the Enforce agent from cluster "conn-2".*pulumi destroy.*pulumi state delete/s,
       );
     } finally {
-      await control("/start-apiserver", { cluster: "cluster-2" });
+      await control(env.ready, "/start-apiserver", { cluster: "cluster-2" });
     }
     // Nothing was unregistered meanwhile; once reachable, delete works.
     expect(await clustersIn()).toHaveLength(1);

@@ -8,8 +8,14 @@ import { createImplementation } from "../../provider/impl";
 import { newConnectionId } from "../../provider/install/ownership";
 import { KubeClient } from "../../provider/kube/client";
 import type { LifecycleContext } from "../../provider/lifecycle/context";
-import { PlatformClient } from "../../provider/platform";
-import { eventually, repoRoot, startOwnEnv, stopOwnEnv, type OwnEnv } from "../support/env";
+import {
+  emulatorClient,
+  eventually,
+  repoRoot,
+  startOwnEnv,
+  stopOwnEnv,
+  type OwnEnv,
+} from "../support/env";
 
 /**
  * Waiting for registration when the agent does not register: an environment without agent
@@ -23,13 +29,7 @@ describe("EnforceClusterConnection registration wait", () => {
   let agent: ChildProcess | undefined;
   const progress: string[] = [];
 
-  const platformClient = () =>
-    new PlatformClient({
-      apiUrl: enforce.apiUrl,
-      issuerUrl: enforce.issuerUrl,
-      token: enforce.token,
-      ca: fs.readFileSync(enforce.caFile, "utf8"),
-    });
+  const platformClient = () => emulatorClient(env.ready);
   const provider = createImplementation(
     (): LifecycleContext => ({
       connect: (source) => KubeClient.load(source),

@@ -1,9 +1,12 @@
 import { execFile, spawn, ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import type { ReadyFile } from "../../local/control-plane/environment";
+import type { EnforceSection } from "../../local/enforce/services";
+import { PlatformClient } from "../../provider/platform";
 import { waitFor } from "../../local/control-plane/wait";
 
 const run = promisify(execFile);
@@ -101,4 +104,35 @@ export function eventually<T>(
 /** Decodes a JWT's protected header without verifying it (for reading the kid). */
 export function jwtHeader(token: string): { kid?: string; alg?: string } {
   return JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString("utf8"));
+}
+
+/**
+ * Calls the environment's control socket (what `enforce-local rotate-key` and `apiserver
+ * stop|start` do), e.g. `control(env, "/rotate-key", { cluster: "cluster-1" })`.
+ */
+export function control(env: ReadyFile, call: string, body: unknown): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath: env.controlSocket, path: call, method: "POST" },
+      (res) => {
+        res.resume();
+        res.on("end", () =>
+          res.statusCode === 200 ? resolve() : reject(new Error(`${call}: ${res.statusCode}`)),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+/** A platform client of the environment's Enforce emulator; the caller closes it. */
+export function emulatorClient(env: ReadyFile): PlatformClient {
+  const enforce = env.enforce as EnforceSection;
+  return new PlatformClient({
+    apiUrl: enforce.apiUrl,
+    issuerUrl: enforce.issuerUrl,
+    token: enforce.token,
+    ca: fs.readFileSync(enforce.caFile, "utf8"),
+  });
 }
