@@ -9,6 +9,7 @@ import type { Store } from "./store";
 import { newChildUidp, newRootUidp } from "./uidp";
 
 const ROOT_GROUP_KEY = "root_group";
+const TEAM_GROUP_KEY = "team_group";
 
 /** The root group, created on first start. */
 export function ensureRootGroup(store: Store, now: number): string {
@@ -18,6 +19,20 @@ export function ensureRootGroup(store: Store, now: number): string {
     const id = newRootUidp();
     store.groups.insert({ id, parent: undefined, name: "root", created: now });
     store.meta.set(ROOT_GROUP_KEY, id);
+    return id;
+  });
+}
+
+/**
+ * A child group of the root, created on first start: somewhere to move a cluster to, as when a
+ * connection's `group` changes.
+ */
+export function ensureTeamGroup(store: Store, root: string, now: number): string {
+  return store.transaction(() => {
+    const existing = store.meta.get(TEAM_GROUP_KEY);
+    if (existing !== undefined) return existing;
+    const id = createGroup(store, root, "team", now);
+    store.meta.set(TEAM_GROUP_KEY, id);
     return id;
   });
 }

@@ -1,6 +1,12 @@
 /** Starting and stopping an emulator. */
 import { mkdir } from "node:fs/promises";
-import { createGroup, createToken, ensureRootGroup, ensureRootToken } from "./bootstrap";
+import {
+  createGroup,
+  createToken,
+  ensureRootGroup,
+  ensureRootToken,
+  ensureTeamGroup,
+} from "./bootstrap";
 import type { Services } from "./context";
 import { IssuerDiscovery } from "./discovery";
 import { resolveOptions, type EmulatorOptions } from "./options";
@@ -20,6 +26,8 @@ export interface RunningEmulator {
   issuerUrl: string;
   /** The root group created at first start; the same after restarts. */
   rootGroup: string;
+  /** A child group of the root ("team"), created at first start; the same after restarts. */
+  teamGroup: string;
   /** An API token for the root group. A local test credential: keep it out of logs. */
   token: string;
   /** The file (mode 0600) holding {@link token}. */
@@ -44,6 +52,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const now = (): number => opts.now().getTime();
     const signingKey = store.transaction(() => SigningKey.loadOrCreate(store.meta));
     const rootGroup = ensureRootGroup(store, now());
+    const teamGroup = ensureTeamGroup(store, rootGroup, now());
     const token = await ensureRootToken(store, opts.tokenPath, rootGroup, now());
     let issuerUrl = opts.publicUrl ?? "";
     const services: Services = {
@@ -72,6 +81,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       port,
       issuerUrl,
       rootGroup,
+      teamGroup,
       token,
       tokenPath: opts.tokenPath,
       createGroup: (parent, name = "group") => createGroup(store, parent, name, now()),

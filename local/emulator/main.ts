@@ -105,6 +105,7 @@ export async function main(argv: string[], io: Partial<MainIO> = {}): Promise<vo
       JSON.stringify({
         url: emulator.url,
         rootGroup: emulator.rootGroup,
+        teamGroup: emulator.teamGroup,
         tokenFile: emulator.tokenPath,
       }),
     );

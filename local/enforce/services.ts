@@ -15,6 +15,8 @@ export interface EnforceSection {
   caFile: string;
   /** The root group created at first start. */
   group: string;
+  /** A child group of `group` ("team"), e.g. to move a cluster to. */
+  teamGroup: string;
   /** Per cluster: the agent stand-in's status file and log. */
   agents: Array<{ cluster: string; statusFile: string; log: string }>;
 }
@@ -72,7 +74,12 @@ export async function startEnforce(
         .split("\n")
         .find((l) => l.startsWith('{"url"'));
       return line
-        ? (JSON.parse(line) as { url: string; rootGroup: string; tokenFile: string })
+        ? (JSON.parse(line) as {
+            url: string;
+            rootGroup: string;
+            teamGroup: string;
+            tokenFile: string;
+          })
         : undefined;
     },
     { timeoutMs: 60000 },
@@ -83,6 +90,7 @@ export async function startEnforce(
     token: fs.readFileSync(started.tokenFile, "utf8").trim(),
     caFile: ca.cert,
     group: started.rootGroup,
+    teamGroup: started.teamGroup,
     agents: [],
   };
 

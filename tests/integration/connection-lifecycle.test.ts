@@ -376,6 +376,34 @@ describe("EnforceClusterConnection lifecycle", () => {
     await expectNothingLeft(0);
   });
 
+  test("a new group: replaced; the registration moves there while the agent stays installed", async () => {
+    const first = await create(await checked(1));
+    const moved = await checked(1, { group: enforce.teamGroup });
+    expect(await provider.diff(first.id, first.outs, moved)).toEqual({
+      changes: true,
+      replaces: ["group"],
+      deleteBeforeReplace: false,
+    });
+    const watch = watchInstallation(1, first.outs.remoteId as string);
+    const second = await create(moved);
+    await provider.delete(first.id, first.outs);
+    const { gaps, samples } = await watch.end();
+    expect(samples).toBeGreaterThan(3);
+    // Enforce cannot list one installation in two groups, so the old registration goes first;
+    // the agent and its webhooks never do.
+    expect(gaps.filter((g) => g !== "registration")).toEqual([]);
+    expect(await clustersIn()).toMatchObject([
+      { id: second.outs.clusterId, group: enforce.teamGroup, remoteId: first.outs.remoteId },
+    ]);
+    const inTeam = await platform.listIdentities({ childrenOf: enforce.teamGroup });
+    expect(inTeam.map((i) => i.id)).toEqual([second.outs.identityId]);
+    expect(await identitiesIn()).toEqual([]);
+
+    await provider.delete(second.id, second.outs);
+    expect(await platform.listIdentities({ childrenOf: enforce.teamGroup })).toEqual([]);
+    await expectNothingLeft(1);
+  });
+
   test("private: renewAfter passes → replace on renewAt, not before", async () => {
     const inputs = await checked(0, { renewAfter: "5s" });
     const first = await create(inputs);

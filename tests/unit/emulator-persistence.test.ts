@@ -52,6 +52,7 @@ describe("restart", () => {
     const second = await startEmulator(options);
     try {
       expect(second.rootGroup).toBe(first.rootGroup);
+      expect(second.teamGroup).toBe(first.teamGroup);
       expect(second.token).toBe(first.token);
       expect((await api(second.url, "GET", "/tenant/v1/clusters")).json).toEqual(clustersBefore);
       expect((await api(second.url, "GET", "/iam/v1/identities")).json.items).toEqual([identity]);
