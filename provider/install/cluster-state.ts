@@ -6,7 +6,8 @@
 
 import type { KubeClient } from "../kube/client";
 import { applyObjects } from "./apply";
-import { issuerBindingObject, AGENT_NAMESPACE, ISSUER_BINDING } from "./manifests";
+import { issuerBindingObject } from "./manifests";
+import { AGENT_NAMESPACE, ISSUER_BINDING } from "./names";
 import { ownerOf } from "./ownership";
 
 /** The agent namespace as ownership cares about it. */

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { AGENT_IMAGES, type AgentImageName } from "../inputs/agent-images";
 import type { EnforcerOptions, Profile } from "../inputs";
+import { AGENT_NAMESPACE, CREDS_SECRET } from "./names";
 import { withOwnership } from "./ownership";
 
 /** A Kubernetes object as plain JSON. */
@@ -19,17 +20,6 @@ export interface KubeObject {
   metadata: { name: string; namespace?: string; [field: string]: unknown };
   [field: string]: unknown;
 }
-
-/** The agent's namespace; its UID is the cluster's `remoteId`. */
-export const AGENT_NAMESPACE = "gulfstream";
-/** The Secret the agent reads its invite code and cluster details from. */
-export const CREDS_SECRET = "mcp-creds";
-/** The agent's workload. */
-export const AGENT_STATEFULSET = "meta-controlplane";
-/** The ClusterRoleBinding `exposeIssuerDiscovery` creates. */
-export const ISSUER_BINDING = "public-issuer-discovery";
-/** The subject Enforce accepts tokens of: the agent's ServiceAccount. */
-export const AGENT_SUBJECT = "system:serviceaccount:gulfstream:controller";
 
 /** Where the manifests are: the repository (or package) root's `manifests/`, from source or `dist/`. */
 const MANIFESTS_DIR = path.join(

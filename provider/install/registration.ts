@@ -11,7 +11,7 @@ import type { KubeClient } from "../kube/client";
 import type { Cluster, PlatformClient } from "../platform";
 import { formatDuration } from "../inputs/duration";
 import { RegistrationTimeoutError } from "../errors";
-import { AGENT_NAMESPACE, AGENT_STATEFULSET, CREDS_SECRET } from "./manifests";
+import { AGENT_NAMESPACE, AGENT_STATEFULSET, CREDS_SECRET } from "./names";
 
 /** What {@link waitForRegistration} waits for. */
 export interface RegistrationWait {

@@ -19,9 +19,8 @@ import type { Cluster, JsonWebKeySet, PlatformClient } from "../platform";
 import { MAX_INVITE_TTL_SECONDS } from "../platform";
 import { applyObjects } from "../install/apply";
 import { claimIssuerBinding, readAgentNamespace } from "../install/cluster-state";
+import { AGENT_NAMESPACE, AGENT_SUBJECT } from "../install/names";
 import {
-  AGENT_NAMESPACE,
-  AGENT_SUBJECT,
   agentObjects,
   credentialsSecret,
   issuerBindingObject,
@@ -100,7 +99,8 @@ export async function applyConnection(
     }
 
     let invite: { id: string; code: string } | undefined;
-    const supersededIdentities: string[] = [];
+    // A Set: the same identity can be superseded twice over (the previous state, and by name).
+    const supersededIdentities = new Set<string>();
     if (register) {
       if (elsewhere) {
         ctx.progress(
@@ -114,10 +114,10 @@ export async function applyConnection(
         changed = true;
         await createIdentity(ctx, platform, inputs, state, facts.jwks);
         if (previous?.identityId && previous.identityId !== state.identityId) {
-          supersededIdentities.push(previous.identityId);
+          supersededIdentities.add(previous.identityId);
         }
       } else {
-        if (previous?.identityId) supersededIdentities.push(previous.identityId);
+        if (previous?.identityId) supersededIdentities.add(previous.identityId);
         Object.assign(state, {
           identityId: "",
           identityCreatedAt: "",
@@ -153,7 +153,9 @@ export async function applyConnection(
     if (state.ownsIssuerBinding) objects.push(issuerBindingObject(owner));
     ctx.progress(`applying ${objects.length} agent objects (server-side apply)`, true);
     const applied = await applyObjects(kube, objects);
-    const agentNamespace = applied.get(`v1/Namespace//${AGENT_NAMESPACE}`);
+    const agentNamespace = applied.get(
+      objectKey({ apiVersion: "v1", kind: "Namespace", metadata: { name: AGENT_NAMESPACE } }),
+    );
     if (!agentNamespace) throw new Error(`manifests: namespace ${AGENT_NAMESPACE} is missing`);
     state.remoteId = agentNamespace.metadata.uid;
 
@@ -202,7 +204,7 @@ export async function applyConnection(
       const name = identityName(namespace.owner);
       for (const identity of await platform.listIdentities({ childrenOf: inputs.group })) {
         if (identity.name === name && identity.id !== state.identityId) {
-          supersededIdentities.push(identity.id);
+          supersededIdentities.add(identity.id);
         }
       }
     }

@@ -11,7 +11,7 @@ import { ClusterUnreachableError } from "../errors";
 import { KubeError } from "../kube/errors";
 import type { KubeClient } from "../kube/client";
 import { readAgentNamespace } from "../install/cluster-state";
-import { AGENT_NAMESPACE } from "../install/manifests";
+import { AGENT_NAMESPACE } from "../install/names";
 import type { LifecycleContext } from "./context";
 import { settingsOf } from "./settings";
 import type { ConnectionState } from "./state";
