@@ -12,13 +12,19 @@ const USAGE = `usage: enforce-local <command> [flags]
 
 commands:
   up --dir DIR [--clusters N] [--issuer-mode NAME=MODE ...]
-     [--identity-max-lifetime DURATION] [--no-agents]
+     [--identity-max-lifetime DURATION] [--no-agents] [--emulators M]
       start N local clusters (default 1), the Enforce emulator and one agent
       stand-in per cluster, and run in the foreground until SIGINT/SIGTERM;
       DIR/ready.json appears once everything is ready.
       MODE is apiserver (default), cluster-local (private, like kind) or
       disabled (no issuer discovery: a misconfigured cluster).
       DURATION caps the emulator's identity lifetime (default 720h).
+      M emulators (default 1) are M platforms, each with its own URL, CA and
+      token, all serving the same root group id: ready.json's enforce.others
+      lists all but the first.
+      A stand-in learns where the platform is only from what a connection
+      installed in its cluster, and acts with a kubelet's bootstrap
+      credential (the cluster's agentKubeconfig) and the agent's own tokens.
   down --dir DIR
       stop the environment running in DIR and every process it started.
   rotate-key --dir DIR --cluster NAME [--keep-old]
@@ -102,12 +108,16 @@ async function cmdUp(args: string[]): Promise<number> {
       "issuer-mode": { type: "string", multiple: true },
       "identity-max-lifetime": { type: "string" },
       "no-agents": { type: "boolean", default: false },
+      emulators: { type: "string", default: "1" },
     },
   });
   const dir = requireDir(values.dir);
   const n = Number(values.clusters);
   if (!Number.isInteger(n) || n < 1 || n > 8)
     throw new UsageError("--clusters must be a whole number from 1 to 8");
+  const emulators = Number(values.emulators);
+  if (!Number.isInteger(emulators) || emulators < 1 || emulators > 4)
+    throw new UsageError("--emulators must be a whole number from 1 to 4");
   const issuerModes: Record<string, IssuerMode> = {};
   for (const spec of values["issuer-mode"] ?? []) {
     const m = /^([\w-]+)=(apiserver|cluster-local|disabled)$/.exec(spec);
@@ -128,6 +138,7 @@ async function cmdUp(args: string[]): Promise<number> {
       const enforce = await startEnforce(ctx, {
         identityMaxLifetime: values["identity-max-lifetime"],
         agents: !values["no-agents"],
+        emulators,
       });
       return { enforce };
     },

@@ -6,9 +6,17 @@
  */
 
 import { checkCluster, type ClusterFacts, type Problem } from "./checks/cluster-checks";
+import { platformConfig } from "./configure";
+import {
+  agentPlatformOf,
+  summarizePlatform,
+  type AgentPlatform,
+  type PlatformSummary,
+} from "./install/platform-settings";
 import { isInlineKubeconfig } from "./inputs/kubeconfig";
 import { KubeClient, type KubeconfigSource } from "./kube/client";
 import { kubeconfigSecrets, redactKubeconfig } from "./kube/redact";
+import { PlatformConfigError } from "./platform";
 import {
   UNKNOWN_VALUE,
   readFileUtf8,
@@ -52,6 +60,8 @@ export interface Observed {
 /** The checked inputs: the normalized inputs plus what was observed, keys sorted. */
 export type CheckedInputs = NormalizedInputs & {
   observed: Observed | typeof UNKNOWN_VALUE;
+  /** The platform settings the agent will be given, from the provider's configuration. */
+  platform: PlatformSummary;
   /** The resource's URN when the SDK passed one (`""` otherwise). */
   resourceUrn: string;
 };
@@ -69,6 +79,8 @@ export interface CheckDependencies {
   readFile?: ReadFile;
   /** @default KubeClient.load */
   connect?: (source: KubeconfigSource) => Promise<KubeClient>;
+  /** The agent's platform settings. @default from `configure` and the environment */
+  agentPlatform?: () => AgentPlatform;
 }
 
 /** Inputs the cluster checks read: while one is unknown, the cluster is not contacted. */
@@ -94,10 +106,19 @@ export async function checkConnection(
   if (validated.failures.length > 0) return { inputs: news, failures: validated.failures };
   const { inputs } = validated;
 
+  // The settings the agent receives are part of what a preview compares, so a bad one fails here.
+  let platform: PlatformSummary;
+  try {
+    platform = summarizePlatform((deps.agentPlatform ?? defaultAgentPlatform)());
+  } catch (err) {
+    if (!(err instanceof PlatformConfigError)) throw err;
+    return { inputs: news, failures: [{ property: err.key, reason: err.message }] };
+  }
+
   // During preview the kubeconfig of a cluster created in the same stack is not known yet: pass
   // everything through, and leave the observations unknown too, so preview of a new stack works.
   if (validated.unknown.some((property) => CLUSTER_CHECK_INPUTS.includes(property))) {
-    return { inputs: withObserved(inputs, UNKNOWN_VALUE, urn), failures: [] };
+    return { inputs: withObserved(inputs, UNKNOWN_VALUE, platform, urn), failures: [] };
   }
 
   const secrets = kubeconfigSecrets(kubeconfigText(inputs.kubeconfig, readFile));
@@ -124,7 +145,7 @@ export async function checkConnection(
       exposeIssuerDiscovery: inputs.exposeIssuerDiscovery,
     });
     return {
-      inputs: withObserved(inputs, observe(facts), urn),
+      inputs: withObserved(inputs, observe(facts), platform, urn),
       failures: problems.map((p: Problem) =>
         failure(p.property, `${sentence(p.reason)} Fix: ${p.remedy}`),
       ),
@@ -148,13 +169,21 @@ function observe(facts: ClusterFacts): Observed {
   };
 }
 
-/** The inputs with `observed` and the URN added, top-level keys sorted (nested ones already are). */
+function defaultAgentPlatform(): AgentPlatform {
+  return agentPlatformOf(platformConfig());
+}
+
+/**
+ * The inputs with `observed`, the platform settings and the URN added, top-level keys sorted
+ * (nested ones already are).
+ */
 function withObserved(
   inputs: NormalizedInputs,
   observed: Observed | typeof UNKNOWN_VALUE,
+  platform: PlatformSummary,
   resourceUrn: string,
 ): CheckedInputs {
-  const all: CheckedInputs = { ...inputs, [OBSERVED_KEY]: observed, resourceUrn };
+  const all: CheckedInputs = { ...inputs, [OBSERVED_KEY]: observed, platform, resourceUrn };
   const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => (a < b ? -1 : 1)));
   return sorted as unknown as CheckedInputs;
 }

@@ -19,8 +19,9 @@ let stackConfig: Readonly<Record<string, string | undefined>> = {};
 
 /**
  * Keeps the platform settings from the stack config. Resolution (URL validation, environment
- * fallbacks) is left to {@link platformConfig}, when an operation needs the platform: a bad
- * setting must not stop `check` or a preview, which never call it.
+ * fallbacks) is left to {@link platformConfig}, when an operation needs it: `check` resolves the
+ * URLs and the CA file (what the agent will be told), never the token, so a preview runs
+ * without platform credentials.
  */
 export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
   const kept: Record<string, string | undefined> = {};

@@ -26,7 +26,10 @@ export function createImplementation(
 ): ProviderImplementation {
   return {
     configure,
-    check: (olds, news) => checkConnection(olds ?? {}, news),
+    check: (olds, news) =>
+      checkConnection(olds ?? {}, news, {
+        agentPlatform: () => context(urnOf(news)).agentPlatform(),
+      }),
     async diff(_id, olds, news): Promise<pulumi.dynamic.DiffResult> {
       const { changes, replaces, deleteBeforeReplace } = diffConnection(
         fromOutputs(olds),

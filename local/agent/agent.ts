@@ -1,33 +1,35 @@
 /**
- * The agent stand-in: what the Enforce agent does toward the platform, for
- * local clusters whose agent pods never run. It watches Secret
- * `gulfstream/mcp-creds`, registers the cluster at the issuer with a
- * TokenRequest token of ServiceAccount `gulfstream/controller`, heartbeats,
- * and registers again when the Secret, the namespace or the agent's workload
- * changes. Like the real agent it acts only while its workload, StatefulSet
- * `gulfstream/meta-controlplane`, exists, and it reports what happened to the
- * registration as Kubernetes Events on that StatefulSet.
+ * The agent stand-in: what the Enforce agent (and the kubelet running its pod)
+ * does, for local clusters whose agent pods never run. It is given only how to
+ * reach the API server and a kubelet's bootstrap credential, with which it
+ * reads StatefulSet `gulfstream/meta-controlplane` and mints the tokens the
+ * pod template's projected volumes declare. Everything else it does as the
+ * agent's ServiceAccount `gulfstream/controller`: it reads where the platform
+ * is from the installed ConfigMap, watches Secret `gulfstream/mcp-creds`,
+ * registers the cluster at the issuer, heartbeats, registers again when the
+ * Secret, the namespace, the workload or the platform settings change, and
+ * reports what happened to the registration as Events on the StatefulSet.
  *
  * @module
  */
 import { packageVersion } from "./version";
 import { EventRecorder } from "./events";
 import { createIssuer } from "./issuer";
-import { KubeAccess } from "./kube";
-import { SECRET_REF } from "./names";
+import { BootstrapAccess } from "./kube";
+import { KUBE_TOKEN_PATH, SECRET_REF, STATEFULSET_REF } from "./names";
+import { Projection } from "./projection";
 import { Reconciler } from "./reconciler";
 import { SecretWatch } from "./secret-watch";
-import { TokenSource } from "./token-source";
 import { Wakeup } from "./wait";
 
 /** Options of {@link runAgent}. */
 export interface AgentOptions {
-  /** Kubeconfig of the cluster to act for (its current context). */
+  /**
+   * Kubeconfig of the cluster to act for (its current context): the API server, its CA and a
+   * bootstrap credential that may read the agent's StatefulSet and mint its ServiceAccount's
+   * tokens, as a kubelet may for the agent's pod.
+   */
   kubeconfigPath: string;
-  /** Base URL of the platform's issuer: https, or http on a loopback host. */
-  issuerUrl: string;
-  /** Extra CA (PEM) to trust for the issuer, besides the system roots (the emulator's own CA). */
-  issuerCa?: string;
   /** Sent as `agentVersion` at registration and heartbeat. @default "<package version>-local" */
   agentVersion?: string;
   /** Time between heartbeats once registered, in ms. @default 30000 */
@@ -84,8 +86,21 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   };
   const log = (line: string) => opts.log(scrub(line));
 
-  const kube = await KubeAccess.load(opts.kubeconfigPath);
-  const issuer = createIssuer(opts.issuerUrl, opts.issuerCa);
+  const bootstrap = await BootstrapAccess.load(opts.kubeconfigPath);
+  const projection = new Projection((spec) => bootstrap.mintToken(spec));
+  const kube = bootstrap.agentAccess(
+    async () => {
+      const source = projection.tokenAt(KUBE_TOKEN_PATH);
+      if (typeof source === "string") return { reason: `${STATEFULSET_REF}: ${source}` };
+      const minted = await source.current();
+      if (minted) remember(minted.token);
+      return minted ? { token: minted.token } : { reason: "its ServiceAccount does not exist" };
+    },
+    () => {
+      const source = projection.tokenAt(KUBE_TOKEN_PATH);
+      if (typeof source !== "string") source.invalidate();
+    },
+  );
   // One signal for all loops, so a failure of one stops the other too.
   const inner = new AbortController();
   const stop = () => inner.abort();
@@ -99,10 +114,11 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     maxRetryMs,
   });
   const reconciler = new Reconciler({
+    bootstrap,
     kube,
-    issuer: issuer.client,
+    projection,
+    issuerFor: (settings) => createIssuer(settings.issuerUrl, settings.ca),
     watch,
-    tokens: new TokenSource(() => kube.mintToken()),
     events: new EventRecorder({
       post: (event) => kube.createEvent(event),
       scrub,
@@ -120,12 +136,14 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     maxRetryMs,
   });
 
-  log(`starting: watching ${SECRET_REF} on ${kube.server}; issuer ${issuer.client.issuerUrl}`);
+  log(
+    `starting: running as the pod of ${STATEFULSET_REF} on ${bootstrap.server} ` +
+      `(kubelet credential "${bootstrap.user}"); watching ${SECRET_REF} as the agent`,
+  );
   try {
     await Promise.all([watch.run().finally(stop), reconciler.run().finally(stop)]);
   } finally {
     opts.signal.removeEventListener("abort", stop);
-    await issuer.destroy();
   }
   log("stopped");
 }

@@ -82,7 +82,9 @@ export function describeIssuerFailure(call: string, err: unknown): IssuerFailure
       reason:
         `${call} failed: ${err.reason === "tls" ? "the TLS certificate of" : "no answer from"} ` +
         `the issuer at ${err.origin} (${err.causeCode ?? err.reason})` +
-        (err.reason === "tls" ? "; pass its CA with --issuer-ca-file" : ""),
+        (err.reason === "tls"
+          ? "; no CA the installation gives (ConfigMap gulfstream/config-platform, from enforce:caFile) trusts it"
+          : ""),
     };
   }
   if (err instanceof PlatformResponseError) {

@@ -1,16 +1,16 @@
 /**
- * The agent's view of its cluster: the `gulfstream` Namespace, the agent's
- * StatefulSet, ServiceAccount tokens, the `mcp-creds` Secret and the Events
- * the agent reports, through @kubernetes/client-node (ESM-only, so loaded
- * with `import()`).
+ * The agent's view of its cluster, through @kubernetes/client-node (ESM-only, so loaded with
+ * `import()`), with two credentials as a real agent pod has them: the kubelet's (the bootstrap
+ * kubeconfig: the StatefulSet and token minting only) and the agent's ServiceAccount token for
+ * everything else (the `gulfstream` Namespace, ConfigMaps, the `mcp-creds` Secret, Events).
  */
 import type {
   AppsV1Api,
   CoreV1Api,
   CoreV1Event,
   KubeConfig,
+  V1PodTemplateSpec,
   V1Secret,
-  Watch,
 } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import {
   NAMESPACE,
@@ -20,9 +20,8 @@ import {
   SERVICE_ACCOUNT_REF,
   STATEFULSET,
   STATEFULSET_REF,
-  TOKEN_AUDIENCE,
-  TOKEN_SECONDS,
 } from "./names";
+import type { TokenSpec } from "./pod";
 
 /** A Kubernetes API call failed for a reason other than "not found". */
 export class KubeApiError extends Error {
@@ -52,6 +51,8 @@ export interface StatefulSetInfo {
   uid: string;
   /** Deletion has started (a deletionTimestamp is set): the workload is going away. */
   terminating: boolean;
+  /** The pod template: what the kubelet would run. */
+  template: V1PodTemplateSpec | undefined;
 }
 
 /** A service-account token and when it expires (ms since the epoch). */
@@ -88,22 +89,40 @@ export interface WatchHandlers {
 
 const FIELD_SELECTOR = `metadata.name=${SECRET}`;
 
-/** Access to one cluster with the credentials of a kubeconfig file. */
-export class KubeAccess {
+/** The agent's API token, or why it has none. */
+export type AgentToken = { token: string } | { reason: string };
+
+/** How to reach the API server: taken from the bootstrap kubeconfig, shared by both accesses. */
+interface Endpoint {
+  name: string;
+  server: string;
+  caData?: string;
+  caFile?: string;
+  skipTLSVerify: boolean;
+}
+
+type K8s = typeof import("@kubernetes/client-node", { with: { "resolution-mode": "import" } });
+
+/**
+ * What a kubelet does for the agent's pod, with the bootstrap credential: read the agent's
+ * StatefulSet (the pod's spec) and mint the agent's ServiceAccount tokens (token projection).
+ */
+export class BootstrapAccess {
   private constructor(
-    private readonly watchClass: typeof Watch,
+    private readonly k8s: K8s,
     private readonly kc: KubeConfig,
     private readonly core: CoreV1Api,
     private readonly apps: AppsV1Api,
+    readonly endpoint: Endpoint,
   ) {}
 
   /** The API server's URL, for log lines. */
   get server(): string {
-    return this.kc.getCurrentCluster()?.server ?? "";
+    return this.endpoint.server;
   }
 
-  /** Loads a kubeconfig file (its current context). @throws when it cannot be read. */
-  static async load(kubeconfigPath: string): Promise<KubeAccess> {
+  /** Loads the bootstrap kubeconfig (its current context). @throws when it cannot be read. */
+  static async load(kubeconfigPath: string): Promise<BootstrapAccess> {
     const k8s = await import("@kubernetes/client-node");
     const kc = new k8s.KubeConfig();
     try {
@@ -115,29 +134,32 @@ export class KubeAccess {
         { cause: err },
       );
     }
-    if (!kc.getCurrentCluster()) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) {
       throw new Error(`kubeconfig ${kubeconfigPath} has no current context with a cluster`);
     }
-    return new KubeAccess(
-      k8s.Watch,
+    const endpoint: Endpoint = {
+      name: cluster.name,
+      server: cluster.server,
+      caData: cluster.caData,
+      caFile: cluster.caFile,
+      skipTLSVerify: cluster.skipTLSVerify,
+    };
+    return new BootstrapAccess(
+      k8s,
       kc,
       kc.makeApiClient(k8s.CoreV1Api),
       kc.makeApiClient(k8s.AppsV1Api),
+      endpoint,
     );
   }
 
-  /** Reads the agent's namespace; undefined when it does not exist. */
-  async readNamespace(): Promise<NamespaceInfo | undefined> {
-    try {
-      const ns = await this.core.readNamespace({ name: NAMESPACE });
-      return {
-        uid: ns.metadata?.uid ?? "",
-        terminating: !!ns.metadata?.deletionTimestamp || ns.status?.phase === "Terminating",
-      };
-    } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      throw await apiError(`reading ${NAMESPACE_REF}`, err);
-    }
+  /**
+   * Access with the agent's own API token, on the same server. `refused` is told when the API
+   * server rejects the token (401), e.g. after its signing key was rotated.
+   */
+  agentAccess(token: () => Promise<AgentToken>, refused: () => void = () => {}): AgentAccess {
+    return new AgentAccess(this.k8s, this.endpoint, token, refused);
   }
 
   /** Reads the agent's StatefulSet; undefined when it (or its namespace) does not exist. */
@@ -147,40 +169,43 @@ export class KubeAccess {
         name: STATEFULSET,
         namespace: NAMESPACE,
       });
-      return { uid: sts.metadata?.uid ?? "", terminating: !!sts.metadata?.deletionTimestamp };
+      return {
+        uid: sts.metadata?.uid ?? "",
+        terminating: !!sts.metadata?.deletionTimestamp,
+        template: sts.spec?.template,
+      };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw await apiError(`reading ${STATEFULSET_REF}`, err);
     }
   }
 
-  /** Creates a core/v1 Event in the agent's namespace (`POST /api/v1/namespaces/gulfstream/events`). */
-  async createEvent(event: CoreV1Event): Promise<void> {
-    try {
-      await this.core.createNamespacedEvent({ namespace: NAMESPACE, body: event });
-    } catch (err) {
-      throw await apiError(`creating Event ${NAMESPACE}/${event.metadata?.name ?? ""}`, err);
-    }
-  }
-
   /**
-   * Mints a token for the agent's ServiceAccount through TokenRequest, with
-   * the audience and lifetime of the agent's projected token. Undefined when
-   * the ServiceAccount (or its namespace) does not exist.
+   * Mints a token for the agent's ServiceAccount through TokenRequest, as the kubelet does for a
+   * projected volume: with its audience (none: the API server's own) and lifetime. Undefined
+   * when the ServiceAccount (or its namespace) does not exist.
    */
-  async mintToken(): Promise<MintedToken | undefined> {
+  async mintToken(spec: TokenSpec): Promise<MintedToken | undefined> {
     try {
       const tr = await this.core.createNamespacedServiceAccountToken({
         name: SERVICE_ACCOUNT,
         namespace: NAMESPACE,
-        body: { spec: { audiences: [TOKEN_AUDIENCE], expirationSeconds: TOKEN_SECONDS } },
+        body: {
+          spec: {
+            // None given: the API server's own audiences, as for an automounted token.
+            audiences: spec.audience !== undefined ? [spec.audience] : [],
+            expirationSeconds: spec.expirationSeconds,
+          },
+        },
       });
       const token = tr.status?.token;
       if (!token) {
         throw new KubeApiError(`TokenRequest for ${SERVICE_ACCOUNT_REF}`, 201, "no token");
       }
       const expiry = tr.status?.expirationTimestamp;
-      const expiresAt = expiry ? new Date(expiry).getTime() : Date.now() + TOKEN_SECONDS * 1000;
+      const expiresAt = expiry
+        ? new Date(expiry).getTime()
+        : Date.now() + spec.expirationSeconds * 1000;
       return { token, expiresAt };
     } catch (err) {
       if (err instanceof KubeApiError) throw err;
@@ -189,16 +214,113 @@ export class KubeAccess {
     }
   }
 
+  /** The kubeconfig's user, for log lines. */
+  get user(): string {
+    return this.kc.getCurrentUser()?.name ?? "";
+  }
+}
+
+/**
+ * The agent's own access to the cluster: every request carries its ServiceAccount's API token,
+ * so the RBAC the connection installed decides what it may do.
+ */
+export class AgentAccess {
+  private current: { token: string; kc: KubeConfig; core: CoreV1Api } | undefined;
+
+  constructor(
+    private readonly k8s: K8s,
+    private readonly endpoint: Endpoint,
+    private readonly token: () => Promise<AgentToken>,
+    private readonly refused: () => void,
+  ) {}
+
+  /**
+   * The error to throw for a failed call. A token the API server rejects is dropped, so the
+   * next call gets a new one, as a restarted pod would.
+   */
+  private async failure(what: string, err: unknown): Promise<KubeApiError> {
+    if (statusOf(err) === 401) {
+      this.current = undefined;
+      this.refused();
+    }
+    return apiError(what, err);
+  }
+
+  /** A client for the current token; a new one when the token was renewed. */
+  private async client(what: string): Promise<{ kc: KubeConfig; core: CoreV1Api }> {
+    const got = await this.token();
+    if ("reason" in got) throw new KubeApiError(what, undefined, `no API token: ${got.reason}`);
+    const { token } = got;
+    if (this.current?.token !== token) {
+      const kc = new this.k8s.KubeConfig();
+      const { name, server, caData, caFile, skipTLSVerify } = this.endpoint;
+      kc.loadFromOptions({
+        clusters: [{ name, server, caData, caFile, skipTLSVerify }],
+        users: [{ name: SERVICE_ACCOUNT_REF, token }],
+        contexts: [{ name, cluster: name, user: SERVICE_ACCOUNT_REF }],
+        currentContext: name,
+      });
+      this.current = { token, kc, core: kc.makeApiClient(this.k8s.CoreV1Api) };
+    }
+    return this.current;
+  }
+
+  /** Reads the agent's namespace; undefined when it does not exist. */
+  async readNamespace(): Promise<NamespaceInfo | undefined> {
+    const what = `reading ${NAMESPACE_REF}`;
+    try {
+      const { core } = await this.client(what);
+      const ns = await core.readNamespace({ name: NAMESPACE });
+      return {
+        uid: ns.metadata?.uid ?? "",
+        terminating: !!ns.metadata?.deletionTimestamp || ns.status?.phase === "Terminating",
+      };
+    } catch (err) {
+      if (err instanceof KubeApiError) throw err;
+      if (statusOf(err) === 404) return undefined;
+      throw await this.failure(what, err);
+    }
+  }
+
+  /** Reads a ConfigMap of the agent's namespace; undefined when it does not exist. */
+  async readConfigMap(name: string): Promise<Record<string, string> | undefined> {
+    const what = `reading ConfigMap ${NAMESPACE}/${name}`;
+    try {
+      const { core } = await this.client(what);
+      const cm = await core.readNamespacedConfigMap({ name, namespace: NAMESPACE });
+      return cm.data ?? {};
+    } catch (err) {
+      if (err instanceof KubeApiError) throw err;
+      if (statusOf(err) === 404) return undefined;
+      throw await this.failure(what, err);
+    }
+  }
+
+  /** Creates a core/v1 Event in the agent's namespace (`POST /api/v1/namespaces/gulfstream/events`). */
+  async createEvent(event: CoreV1Event): Promise<void> {
+    const what = `creating Event ${NAMESPACE}/${event.metadata?.name ?? ""}`;
+    try {
+      const { core } = await this.client(what);
+      await core.createNamespacedEvent({ namespace: NAMESPACE, body: event });
+    } catch (err) {
+      if (err instanceof KubeApiError) throw err;
+      throw await this.failure(what, err);
+    }
+  }
+
   /** Lists the `mcp-creds` Secret; an absent namespace lists as empty. */
   async listSecret(): Promise<SecretList> {
+    const what = `listing Secret ${NAMESPACE}/${SECRET}`;
     try {
-      const list = await this.core.listNamespacedSecret({
+      const { core } = await this.client(what);
+      const list = await core.listNamespacedSecret({
         namespace: NAMESPACE,
         fieldSelector: FIELD_SELECTOR,
       });
       return { secret: list.items[0], resourceVersion: list.metadata?.resourceVersion ?? "" };
     } catch (err) {
-      throw await apiError(`listing Secret ${NAMESPACE}/${SECRET}`, err);
+      if (err instanceof KubeApiError) throw err;
+      throw await this.failure(what, err);
     }
   }
 
@@ -211,7 +333,8 @@ export class KubeAccess {
     timeoutSeconds: number,
     handlers: WatchHandlers,
   ): Promise<() => void> {
-    const watch = new this.watchClass(this.kc);
+    const { kc } = await this.client(`watching Secret ${NAMESPACE}/${SECRET}`);
+    const watch = new this.k8s.Watch(kc);
     const controller = await watch.watch(
       `/api/v1/namespaces/${NAMESPACE}/secrets`,
       {
@@ -221,7 +344,13 @@ export class KubeAccess {
         timeoutSeconds,
       },
       (type: string, object: WatchEvent["object"]) => handlers.event({ type, object }),
-      handlers.done,
+      (err: (Error & { statusCode?: number }) | null) => {
+        if (err?.statusCode === 401) {
+          this.current = undefined;
+          this.refused();
+        }
+        handlers.done(err);
+      },
     );
     return () => controller.abort();
   }

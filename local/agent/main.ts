@@ -1,19 +1,21 @@
 /**
  * Process entry of the agent stand-in, one per local cluster:
  *
- *     node dist/local/agent/main.js --kubeconfig FILE --issuer-url URL \
- *       [--issuer-ca-file PEM] [--status-file FILE] [--heartbeat-seconds N]
+ *     node dist/local/agent/main.js --kubeconfig FILE [--status-file FILE] \
+ *       [--heartbeat-seconds N] [--agent-version V]
+ *
+ * The kubeconfig is a kubelet's bootstrap credential for the agent's pod; where the platform is,
+ * the agent reads from what the connection installed in the cluster.
  *
  * Logs timestamped lines to stderr; stops on SIGTERM or SIGINT.
  *
  * @module
  */
-import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { runAgent } from "./agent";
 
-const USAGE = `usage: enforce-agent --kubeconfig FILE --issuer-url URL [--issuer-ca-file PEM]
-                     [--status-file FILE] [--heartbeat-seconds N] [--agent-version V]
+const USAGE = `usage: enforce-agent --kubeconfig FILE [--status-file FILE] [--heartbeat-seconds N]
+                     [--agent-version V]
 `;
 
 class UsageError extends Error {}
@@ -28,15 +30,12 @@ export async function main(argv: string[]): Promise<number> {
       args: argv,
       options: {
         kubeconfig: { type: "string" },
-        "issuer-url": { type: "string" },
-        "issuer-ca-file": { type: "string" },
         "status-file": { type: "string" },
         "heartbeat-seconds": { type: "string" },
         "agent-version": { type: "string" },
       },
     });
     if (!values.kubeconfig) throw new UsageError("--kubeconfig is required");
-    if (!values["issuer-url"]) throw new UsageError("--issuer-url is required");
     let heartbeatMs: number | undefined;
     if (values["heartbeat-seconds"] !== undefined) {
       const seconds = Number(values["heartbeat-seconds"]);
@@ -47,8 +46,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     options = {
       kubeconfigPath: values.kubeconfig,
-      issuerUrl: values["issuer-url"],
-      issuerCa: values["issuer-ca-file"] ? readCa(values["issuer-ca-file"]) : undefined,
       statusFile: values["status-file"],
       heartbeatMs,
       agentVersion: values["agent-version"],
@@ -78,21 +75,6 @@ export async function main(argv: string[]): Promise<number> {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
   }
-}
-
-function readCa(file: string): string {
-  let pem: string;
-  try {
-    pem = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UsageError(
-      `--issuer-ca-file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`,
-    );
-  }
-  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
-    throw new UsageError(`--issuer-ca-file ${file} holds no PEM certificate`);
-  }
-  return pem;
 }
 
 if (require.main === module) {

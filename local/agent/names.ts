@@ -19,12 +19,21 @@ export const SECRET = CREDS_SECRET;
 export const STATEFULSET = AGENT_STATEFULSET;
 /** The agent's ServiceAccount, whose tokens the issuer verifies. */
 export const SERVICE_ACCOUNT = AGENT_SERVICE_ACCOUNT;
-/** Audience of the agent's projected token. */
-export const TOKEN_AUDIENCE = "gulfstream";
 /** The component the agent's Kubernetes Events name as their source and reporter. */
 export const EVENT_COMPONENT = "enforce-agent";
-/** Lifetime asked for the agent's token (the chart's projected volume uses 600 s, the minimum). */
-export const TOKEN_SECONDS = 600;
+
+/** The container the agent runs in. */
+export const AGENT_CONTAINER = "controller";
+/** Where a pod finds its Kubernetes API token (the convention in-cluster clients follow). */
+export const KUBE_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+/** Where the agent finds its token for Enforce (the `sts` container's `--token-file`). */
+export const PLATFORM_TOKEN_PATH = "/var/run/chainguard/oidc/oidc-token";
+/** Environment variables the agent reads its platform settings from. */
+export const PLATFORM_ENV = {
+  apiUrl: "ENFORCE_API_URL",
+  issuerUrl: "ENFORCE_ISSUER_URL",
+  caFile: "ENFORCE_CA_FILE",
+} as const;
 
 /** How log lines name the objects: kind, then namespace/name. */
 export const SECRET_REF = `Secret ${NAMESPACE}/${SECRET}`;

@@ -1,28 +1,42 @@
 /**
  * The agent's state machine: one pass compares what the cluster holds (the
- * namespace, the agent's StatefulSet, the ServiceAccount, `mcp-creds`) with
- * what was last registered, registers or heartbeats as needed, records the
+ * agent's StatefulSet, read as its kubelet would, then with the agent's own
+ * token the namespace, the platform settings and `mcp-creds`) with what was
+ * last registered, registers or heartbeats as needed, records the
  * outcome (and reports registrations, refusals and failures as Events on the
  * StatefulSet), and says when the next pass is due. Passes run one at a time;
  * a change of the Secret wakes the loop early.
  */
-import type { IssuerClient } from "../../provider/platform";
 import { dataDigest, readCreds, type Creds } from "./creds";
 import type { AgentEvent, EventRecorder } from "./events";
-import { describeIssuerFailure } from "./issuer";
-import { KubeApiError, type KubeAccess } from "./kube";
-import { NAMESPACE_REF, SECRET_REF, SERVICE_ACCOUNT_REF, STATEFULSET_REF } from "./names";
+import { describeIssuerFailure, type AgentIssuer } from "./issuer";
+import { KubeApiError, type AgentAccess, type BootstrapAccess } from "./kube";
+import {
+  AGENT_CONTAINER,
+  NAMESPACE_REF,
+  PLATFORM_TOKEN_PATH,
+  SECRET_REF,
+  SERVICE_ACCOUNT_REF,
+  STATEFULSET_REF,
+} from "./names";
+import { readPlatformSettings, type PlatformSettings } from "./platform";
+import { PodView } from "./pod";
+import type { Projection } from "./projection";
 import type { SecretWatch } from "./secret-watch";
 import { writeStatusFile, type AgentState, type AgentStatus } from "./status";
-import type { TokenSource } from "./token-source";
 import { abortable, backoffMs, StoppedError, type Wakeup } from "./wait";
 
 /** What a {@link Reconciler} works with. */
 export interface ReconcilerDeps {
-  kube: KubeAccess;
-  issuer: IssuerClient;
-  watch: Pick<SecretWatch, "snapshot">;
-  tokens: TokenSource;
+  /** The kubelet's credential: the StatefulSet only. */
+  bootstrap: Pick<BootstrapAccess, "readStatefulSet">;
+  /** The agent's own credential, for everything else. */
+  kube: Pick<AgentAccess, "readNamespace" | "readConfigMap">;
+  /** The pod's projected tokens. */
+  projection: Projection;
+  /** An issuer client for the platform settings the installation gives. */
+  issuerFor: (settings: PlatformSettings) => AgentIssuer;
+  watch: Pick<SecretWatch, "snapshot" | "retryNow">;
   /** Reports registration outcomes as Events on the agent's StatefulSet. */
   events: Pick<EventRecorder, "record">;
   wake: Wakeup;
@@ -39,10 +53,14 @@ export interface ReconcilerDeps {
 }
 
 interface Registration {
-  /** Namespace UID, StatefulSet UID and Secret data digest the registration was made with. */
+  /**
+   * Namespace UID, StatefulSet UID, platform settings digest and Secret data digest the
+   * registration was made with.
+   */
   key: string;
   remoteId: string;
   workloadUid: string;
+  platformDigest: string;
   clusterId: string;
   registeredAt: string;
 }
@@ -55,6 +73,7 @@ const IDLE_MS = 60_000;
 /** Runs passes until the signal aborts. */
 export class Reconciler {
   private registration: Registration | undefined;
+  private issuer: { digest: string; issuer: AgentIssuer } | undefined;
   private refusal: { key: string; until: number } | undefined;
   private remoteId: string | null = null;
   private attempt = 0;
@@ -87,10 +106,31 @@ export class Reconciler {
       }
       await this.d.wake.wait(delay, this.d.signal);
     }
+    await this.issuer?.issuer.destroy();
   }
 
   /** One look at the cluster; resolves with the delay until the next one. */
   private async pass(): Promise<number> {
+    // The namespace UID this pass reads, if it gets that far: without its pod (or its token)
+    // the agent sees no namespace, and must not report one it saw before.
+    this.remoteId = null;
+    // The kubelet's part: the agent runs only as the pod of its StatefulSet.
+    const sts = await abortable(this.d.bootstrap.readStatefulSet(), this.d.signal);
+    if (!sts || sts.terminating) {
+      this.d.projection.setPod(undefined);
+      return this.notRegistered(
+        "waiting",
+        sts
+          ? `${STATEFULSET_REF} is being deleted (the agent is being uninstalled)`
+          : `${STATEFULSET_REF} not found (the agent is not installed)`,
+      );
+    }
+    const pod = PodView.of(sts.template, AGENT_CONTAINER);
+    if (typeof pod === "string") return this.notRegistered("error", `${STATEFULSET_REF}: ${pod}`);
+    // A new pod has its tokens now: the watch need not wait out its backoff.
+    if (this.d.projection.setPod(sts.uid, pod)) this.d.watch.retryNow();
+
+    // The agent's part, with its own token from here on.
     const snap = this.d.watch.snapshot();
     if (!snap.synced) {
       if (snap.error)
@@ -101,42 +141,61 @@ export class Reconciler {
     this.remoteId = ns?.uid ?? null;
     if (!ns) return this.notRegistered("waiting", `${NAMESPACE_REF} not found`);
     if (ns.terminating) return this.notRegistered("waiting", `${NAMESPACE_REF} is being deleted`);
-    // The agent runs as this workload: without it there is no agent to register or heartbeat.
-    const sts = await abortable(this.d.kube.readStatefulSet(), this.d.signal);
-    if (!sts) {
-      return this.notRegistered(
-        "waiting",
-        `${STATEFULSET_REF} not found (the agent is not installed)`,
-      );
-    }
-    if (sts.terminating) {
-      return this.notRegistered(
-        "waiting",
-        `${STATEFULSET_REF} is being deleted (the agent is being uninstalled)`,
-      );
-    }
+    const platform = await abortable(
+      readPlatformSettings(pod, (name) => this.d.kube.readConfigMap(name)),
+      this.d.signal,
+    );
+    if (!platform.ok)
+      return this.failed(sts.uid, `no platform to register with: ${platform.reason}`);
     if (!snap.secret) return this.notRegistered("waiting", `${SECRET_REF} not found`);
     const read = readCreds(snap.secret.data);
     if (!read.ok) return this.notRegistered("waiting", read.reason, "not registering");
     this.d.remember(read.creds.code);
 
-    // A new StatefulSet is a new agent installation, which registers afresh.
-    const key = `${ns.uid}/${sts.uid}/${dataDigest(snap.secret.data)}`;
+    // A new StatefulSet is a new agent installation, and new platform settings another
+    // platform: either registers afresh.
+    const settings = platform.settings;
+    const key = `${ns.uid}/${sts.uid}/${settings.digest}/${dataDigest(snap.secret.data)}`;
     const current = this.registration;
-    if (current?.key === key) return this.heartbeat(current);
+    if (current?.key === key) return this.heartbeat(current, settings);
     if (current) {
       const why =
         current.remoteId !== ns.uid
           ? `${NAMESPACE_REF} has a new UID`
           : current.workloadUid !== sts.uid
             ? `${STATEFULSET_REF} has a new UID`
-            : `${SECRET_REF} changed`;
+            : current.platformDigest !== settings.digest
+              ? `the platform settings changed (issuer ${settings.issuerUrl})`
+              : `${SECRET_REF} changed`;
       this.d.log(`${why}; registering again`);
       this.registration = undefined;
     }
     const now = Date.now();
     if (this.refusal?.key === key && now < this.refusal.until) return this.refusal.until - now;
-    return this.register(key, ns.uid, sts.uid, read.creds);
+    return this.register(key, ns.uid, sts.uid, read.creds, settings);
+  }
+
+  /** The issuer client for `settings`, made anew when they change. */
+  private issuerOf(settings: PlatformSettings): AgentIssuer {
+    if (this.issuer?.digest !== settings.digest) {
+      void this.issuer?.issuer.destroy();
+      this.issuer = { digest: settings.digest, issuer: this.d.issuerFor(settings) };
+    }
+    return this.issuer.issuer;
+  }
+
+  /** The platform token's source, or why the pod has none. */
+  private platformTokens() {
+    const source = this.d.projection.tokenAt(PLATFORM_TOKEN_PATH);
+    return typeof source === "string" ? `${STATEFULSET_REF}: ${source}` : source;
+  }
+
+  /** Records a failure that stops registration, reported as an Event when it is new. */
+  private async failed(workloadUid: string, reason: string): Promise<number> {
+    const isNew = this.changes("error", reason);
+    const delay = this.notRegistered("error", reason);
+    if (isNew) await this.report(workloadUid, "Warning", "RegistrationFailed", reason);
+    return delay;
   }
 
   private async register(
@@ -144,15 +203,26 @@ export class Reconciler {
     remoteId: string,
     workloadUid: string,
     creds: Creds,
+    settings: PlatformSettings,
   ): Promise<number> {
-    const minted = await abortable(this.d.tokens.fresh(), this.d.signal);
+    let issuer: AgentIssuer;
+    try {
+      issuer = this.issuerOf(settings);
+    } catch (err) {
+      return this.failed(workloadUid, `no usable issuer: ${(err as Error).message}`);
+    }
+    const tokens = this.platformTokens();
+    if (typeof tokens === "string") return this.failed(workloadUid, tokens);
+    const minted = await abortable(tokens.fresh(), this.d.signal);
     if (!minted) return this.notRegistered("waiting", `${SERVICE_ACCOUNT_REF} not found`);
     this.d.remember(minted.token);
-    this.d.log(`registering cluster "${creds.clusterName}" (remoteId ${remoteId})`);
+    this.d.log(
+      `registering cluster "${creds.clusterName}" (remoteId ${remoteId}) at ${settings.issuerUrl}`,
+    );
     let clusterId: string;
     try {
       const res = await abortable(
-        this.d.issuer.register(minted.token, {
+        issuer.client.register(minted.token, {
           code: creds.code,
           remoteId,
           clusterName: creds.clusterName,
@@ -183,7 +253,14 @@ export class Reconciler {
     }
 
     const registeredAt = new Date().toISOString();
-    this.registration = { key, remoteId, workloadUid, clusterId, registeredAt };
+    this.registration = {
+      key,
+      remoteId,
+      workloadUid,
+      platformDigest: settings.digest,
+      clusterId,
+      registeredAt,
+    };
     this.refusal = undefined;
     this.attempt = 0;
     this.heartbeatFailing = false;
@@ -223,15 +300,17 @@ export class Reconciler {
     return this.d.events.record(workloadUid, { type, reason, message });
   }
 
-  private async heartbeat(reg: Registration): Promise<number> {
+  private async heartbeat(reg: Registration, settings: PlatformSettings): Promise<number> {
     const due = this.nextHeartbeat - Date.now();
     if (due > 0) return due;
-    const minted = await abortable(this.d.tokens.current(), this.d.signal);
+    const tokens = this.platformTokens();
+    if (typeof tokens === "string") return this.failed(reg.workloadUid, tokens);
+    const minted = await abortable(tokens.current(), this.d.signal);
     if (!minted) return this.notRegistered("waiting", `${SERVICE_ACCOUNT_REF} not found`);
     this.d.remember(minted.token);
     try {
       await abortable(
-        this.d.issuer.heartbeat(minted.token, {
+        this.issuerOf(settings).client.heartbeat(minted.token, {
           clusterId: reg.clusterId,
           agentVersion: this.d.agentVersion,
         }),
@@ -248,7 +327,7 @@ export class Reconciler {
       if (err instanceof StoppedError) throw err;
       const failure = describeIssuerFailure("heartbeat", err);
       // A refused token may be one the cluster no longer accepts (rotated key, new ServiceAccount).
-      if (failure.statusCode === 401) this.d.tokens.invalidate();
+      if (failure.statusCode === 401) tokens.invalidate();
       this.heartbeatFailing = true;
       this.d.log(failure.reason);
       this.setStatus({ ...this.status, reason: failure.reason });

@@ -6,9 +6,9 @@
  * backoff when the connection fails.
  */
 import type { V1Secret } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import type { KubeAccess, WatchEvent } from "./kube";
+import { KubeApiError, type AgentAccess, type WatchEvent } from "./kube";
 import { SECRET_REF } from "./names";
-import { abortable, backoffMs, sleep } from "./wait";
+import { abortable, backoffMs, sleep, Wakeup } from "./wait";
 
 /** What the watch knows right now. */
 export interface SecretSnapshot {
@@ -22,7 +22,7 @@ export interface SecretSnapshot {
 
 /** Options of {@link SecretWatch}. */
 export interface SecretWatchOptions {
-  kube: KubeAccess;
+  kube: Pick<AgentAccess, "listSecret" | "watchSecret">;
   /** Called after every change of the snapshot (the Secret, sync or error). */
   changed: () => void;
   log: (line: string) => void;
@@ -49,11 +49,17 @@ const STALL_MARGIN_MS = 30_000;
 /** The list+watch loop; {@link SecretWatch.run} returns once `signal` aborts. */
 export class SecretWatch {
   private state: SecretSnapshot = { synced: false, secret: undefined, error: undefined };
+  private readonly retry = new Wakeup();
 
   constructor(private readonly opts: SecretWatchOptions) {}
 
   snapshot(): SecretSnapshot {
     return this.state;
+  }
+
+  /** Ends a wait before the next attempt now, e.g. once the agent's pod (and token) exist. */
+  retryNow(): void {
+    this.retry.poke();
   }
 
   async run(): Promise<void> {
@@ -85,11 +91,14 @@ export class SecretWatch {
           if (Date.now() - started >= HEALTHY_AFTER_MS) failures = 0;
           const delay = backoffMs(failures++, 500, this.maxRetryMs);
           const why = describe(e);
-          if (why !== this.state.error) this.update({ ...this.state, error: why });
-          this.opts.log(
-            `${SECRET_REF}: watch failed (${why}); retrying in ${(delay / 1000).toFixed(1)}s`,
-          );
-          await sleep(delay, signal);
+          // Said once per reason: the same failure again is only a retry.
+          if (why !== this.state.error) {
+            this.update({ ...this.state, error: why });
+            this.opts.log(
+              `${SECRET_REF}: watch failed (${why}); retrying in ${(delay / 1000).toFixed(1)}s`,
+            );
+          }
+          await this.retry.wait(delay, signal);
           continue;
         }
       }
@@ -184,6 +193,8 @@ export class SecretWatch {
 }
 
 function describe(err: Error & { statusCode?: number; code?: unknown }): string {
+  // Its message names the call and the HTTP status or the network error already.
+  if (err instanceof KubeApiError) return err.message;
   if (err.statusCode !== undefined) return `HTTP ${err.statusCode}: ${err.message}`;
   if (typeof err.code === "string") return `${err.code}: ${err.message}`;
   return err.message;

@@ -1,7 +1,7 @@
 /**
- * The agent's service-account token for issuer calls. Registration always
- * uses a fresh one; heartbeats reuse it until it is close to expiry, as a
- * projected token volume is refreshed by the kubelet before it runs out.
+ * One of the agent's service-account tokens. Registration uses a fresh one;
+ * other calls reuse it until it is close to expiry, as a projected token
+ * volume is refreshed by the kubelet before it runs out.
  */
 import type { MintedToken } from "./kube";
 

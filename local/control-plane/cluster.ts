@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Toolchain } from "../toolchain/toolchain";
+import { BOOTSTRAP_USER, grantBootstrap } from "./agent-bootstrap";
 import { AUDIT_POLICY } from "./audit-policy";
 import { writeKubeconfig } from "./kubeconfig";
 import { issueCA, issueCert, writeServiceAccountKey } from "./pki";
@@ -30,6 +31,11 @@ export interface ClusterOptions {
 export interface ClusterInfo {
   name: string;
   kubeconfig: string;
+  /**
+   * The agent stand-in's kubeconfig: the server, the cluster CA and a bootstrap credential that
+   * may only read the agent's StatefulSet and mint its ServiceAccount's tokens.
+   */
+  agentKubeconfig: string;
   apiServer: string;
   issuer: string;
   auditLog: string;
@@ -90,6 +96,7 @@ export class LocalCluster {
     return {
       name: this.opts.name,
       kubeconfig: this.file("kubeconfig"),
+      agentKubeconfig: this.file("agent.kubeconfig"),
       apiServer: this.apiServerUrl,
       issuer: this.issuer,
       auditLog: this.file("audit.log"),
@@ -112,6 +119,14 @@ export class LocalCluster {
       certFile: this.file("admin.crt"),
       keyFile: this.file("admin.key"),
     });
+    writeKubeconfig(this.file("agent.kubeconfig"), {
+      name: this.opts.name,
+      server: this.apiServerUrl,
+      caFile: this.file("ca.crt"),
+      certFile: this.file("agent-bootstrap.crt"),
+      keyFile: this.file("agent-bootstrap.key"),
+      user: "agent-bootstrap",
+    });
     writeKubeconfig(this.file("kcm.kubeconfig"), {
       name: this.opts.name,
       server: this.apiServerUrl,
@@ -122,6 +137,7 @@ export class LocalCluster {
     await this.startApiserver();
     this.startControllerManager();
     await this.waitForDefaultServiceAccount();
+    await grantBootstrap(this.apiServerUrl, this.adminTls());
   }
 
   private async writePki(): Promise<void> {
@@ -154,6 +170,12 @@ export class LocalCluster {
           orgs: ["system:masters"],
           client: true,
         },
+      ),
+      issueCert(
+        this.tools.pki,
+        ca,
+        { cert: this.file("agent-bootstrap.crt"), key: this.file("agent-bootstrap.key") },
+        { cn: BOOTSTRAP_USER, client: true },
       ),
       // Its own identity, so the audit policy can leave its traffic out.
       issueCert(

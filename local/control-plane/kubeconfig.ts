@@ -7,6 +7,8 @@ export interface KubeconfigSpec {
   caFile: string;
   certFile: string;
   keyFile: string;
+  /** The kubeconfig's name for the user. @default `<name>-admin` */
+  user?: string;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface KubeconfigSpec {
  */
 export function writeKubeconfig(path: string, spec: KubeconfigSpec): void {
   const b64 = (f: string) => fs.readFileSync(f).toString("base64");
-  const user = `${spec.name}-admin`;
+  const user = spec.user ?? `${spec.name}-admin`;
   const doc = {
     apiVersion: "v1",
     kind: "Config",

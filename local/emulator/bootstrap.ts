@@ -11,12 +11,12 @@ import { newChildUidp, newRootUidp } from "./uidp";
 const ROOT_GROUP_KEY = "root_group";
 const TEAM_GROUP_KEY = "team_group";
 
-/** The root group, created on first start. */
-export function ensureRootGroup(store: Store, now: number): string {
+/** The root group, created on first start (as `wanted`, when given). */
+export function ensureRootGroup(store: Store, now: number, wanted?: string): string {
   return store.transaction(() => {
     const existing = store.meta.get(ROOT_GROUP_KEY);
     if (existing !== undefined) return existing;
-    const id = newRootUidp();
+    const id = wanted ?? newRootUidp();
     store.groups.insert({ id, parent: undefined, name: "root", created: now });
     store.meta.set(ROOT_GROUP_KEY, id);
     return id;

@@ -51,7 +51,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   try {
     const now = (): number => opts.now().getTime();
     const signingKey = store.transaction(() => SigningKey.loadOrCreate(store.meta));
-    const rootGroup = ensureRootGroup(store, now());
+    const rootGroup = ensureRootGroup(store, now(), opts.rootGroup);
     const teamGroup = ensureTeamGroup(store, rootGroup, now());
     const token = await ensureRootToken(store, opts.tokenPath, rootGroup, now());
     let issuerUrl = opts.publicUrl ?? "";

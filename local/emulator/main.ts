@@ -5,7 +5,7 @@
  *
  *   node local/emulator/main.js --data-dir DIR [--port N] [--tls-cert PEM --tls-key PEM]
  *     [--trust-ca PEM]... [--identity-max-lifetime 720h] [--public-url URL]
- *     [--allow-insecure-issuers]
+ *     [--root-group UIDP] [--allow-insecure-issuers]
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -14,7 +14,7 @@ import type { EmulatorOptions } from "./options";
 
 const USAGE =
   "usage: main --data-dir DIR [--port N] [--tls-cert FILE --tls-key FILE] [--trust-ca FILE]... " +
-  "[--identity-max-lifetime DURATION] [--public-url URL] [--allow-insecure-issuers]";
+  "[--identity-max-lifetime DURATION] [--public-url URL] [--root-group UIDP] [--allow-insecure-issuers]";
 
 /** Where `main` writes and which signals stop it; injectable for tests. */
 export interface MainIO {
@@ -57,6 +57,7 @@ export function optionsFromArgs(argv: string[]): EmulatorOptions {
       "trust-ca": { type: "string", multiple: true },
       "identity-max-lifetime": { type: "string" },
       "public-url": { type: "string" },
+      "root-group": { type: "string" },
       "allow-insecure-issuers": { type: "boolean" },
     },
   });
@@ -84,6 +85,7 @@ export function optionsFromArgs(argv: string[]): EmulatorOptions {
         ? undefined
         : parseLifetime(values["identity-max-lifetime"]),
     publicUrl: values["public-url"],
+    rootGroup: values["root-group"],
     allowInsecureIssuers: values["allow-insecure-issuers"] ?? false,
   };
 }

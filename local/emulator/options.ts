@@ -3,6 +3,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { defaultLogger, type Logger } from "./log";
+import { isRoot } from "./uidp";
 
 /** The platform's maximum (and default) lifetime of a static-key identity: 30 days. */
 export const PLATFORM_IDENTITY_MAX_LIFETIME_SECONDS = 30 * 24 * 3600;
@@ -25,6 +26,11 @@ export interface EmulatorOptions {
   identityMaxLifetimeSeconds?: number;
   /** Clock; inject one in tests. @default () => new Date() */
   now?: () => Date;
+  /**
+   * Id of the root group created at first start, e.g. the same organisation served by a second
+   * emulator at another address. @default a random root UIDP
+   */
+  rootGroup?: string;
   /** Base URL the emulator reports as its issuer. @default the listening URL */
   publicUrl?: string;
   /** Timeout of each issuer discovery or JWKS fetch. @default 5000 */
@@ -47,6 +53,7 @@ export interface ResolvedOptions {
   identityMaxLifetimeMs: number;
   now: () => Date;
   publicUrl: string | undefined;
+  rootGroup: string | undefined;
   fetchTimeoutMs: number;
   jwksCacheMs: number;
   logger: Logger;
@@ -94,6 +101,11 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
       `EmulatorOptions.publicUrl must be a scheme and authority with no path, got ${options.publicUrl}`,
     );
   }
+  if (options.rootGroup !== undefined && !isRoot(options.rootGroup)) {
+    throw new TypeError(
+      `EmulatorOptions.rootGroup must be a root UIDP (40 lowercase hex digits), got ${JSON.stringify(options.rootGroup)}`,
+    );
+  }
   return {
     dbPath,
     tokenPath: join(dataDir, "token"),
@@ -105,6 +117,7 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     identityMaxLifetimeMs: maxLifetime * 1000,
     now: options.now ?? (() => new Date()),
     publicUrl: options.publicUrl,
+    rootGroup: options.rootGroup,
     fetchTimeoutMs: positiveNumber("fetchTimeoutMs", options.fetchTimeoutMs, 5000),
     jwksCacheMs: positiveNumber("jwksCacheSeconds", options.jwksCacheSeconds, 30) * 1000,
     logger: options.logger ?? defaultLogger,

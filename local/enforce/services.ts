@@ -5,8 +5,8 @@ import { issueCA, issueCert } from "../control-plane/pki";
 import { waitFor } from "../control-plane/wait";
 import { tail } from "../control-plane/process";
 
-/** The `enforce` section of ready.json: how to reach the local platform. */
-export interface EnforceSection {
+/** How to reach one emulated platform. */
+export interface EmulatorSection {
   apiUrl: string;
   issuerUrl: string;
   /** The API token of the root group: a local test credential (ready.json is mode 0600). */
@@ -17,8 +17,17 @@ export interface EnforceSection {
   group: string;
   /** A child group of `group` ("team"), e.g. to move a cluster to. */
   teamGroup: string;
+}
+
+/** The `enforce` section of ready.json: how to reach the local platform. */
+export interface EnforceSection extends EmulatorSection {
   /** Per cluster: the agent stand-in's status file and log. */
   agents: Array<{ cluster: string; statusFile: string; log: string }>;
+  /**
+   * Further platforms (`--emulators N`), each with its own CA, data and token: somewhere else
+   * to point connections at, as a platform at another address would be.
+   */
+  others: EmulatorSection[];
 }
 
 export interface EnforceOptions {
@@ -26,23 +35,68 @@ export interface EnforceOptions {
   identityMaxLifetime?: string;
   /** Whether to run an agent stand-in per cluster (default true). */
   agents?: boolean;
+  /** How many emulated platforms to run (default 1). */
+  emulators?: number;
 }
 
+/** Where the compiled emulator and agent stand-in are. */
+const DIST = path.resolve(__dirname, "..");
+
 /**
- * Starts the Enforce emulator on loopback with its own CA and TLS certificate,
- * trusting each cluster's CA for issuer discovery, and then one agent
+ * Starts the Enforce emulator (or several, each a platform of its own) on loopback with its own
+ * CA and TLS certificate, trusting each cluster's CA for issuer discovery, and then one agent
  * stand-in per cluster (local clusters have no nodes to run the real agent).
  */
 export async function startEnforce(
   ctx: EnvironmentContext,
   opts: EnforceOptions = {},
 ): Promise<EnforceSection> {
-  const dir = path.join(ctx.dir, "enforce");
+  const count = opts.emulators ?? 1;
+  const emulators: EmulatorSection[] = [];
+  for (let i = 1; i <= count; i++) {
+    // The same organisation at another address: the others share the first one's root group.
+    const rootGroup = emulators[0]?.group;
+    emulators.push(await startEmulator(ctx, i === 1 ? "enforce" : `enforce-${i}`, opts, rootGroup));
+  }
+  const section: EnforceSection = { ...emulators[0]!, agents: [], others: emulators.slice(1) };
+  const agentMain = path.join(DIST, "agent", "main.js");
+  if (opts.agents !== false && fs.existsSync(agentMain)) {
+    for (const c of ctx.clusters) {
+      const info = c.info();
+      const statusFile = path.join(c.dir, "agent-status.json");
+      const agentLog = path.join(c.dir, "agent.log");
+      ctx.sup.start(
+        `${info.name}/agent`,
+        process.execPath,
+        // Only how to reach the API server and the bootstrap credential of a kubelet: where
+        // the platform is, the agent learns from what the connection installed.
+        [
+          agentMain,
+          `--kubeconfig=${info.agentKubeconfig}`,
+          `--status-file=${statusFile}`,
+          "--heartbeat-seconds=15",
+        ],
+        agentLog,
+      );
+      section.agents.push({ cluster: info.name, statusFile, log: agentLog });
+    }
+  }
+  return section;
+}
+
+/** One emulator in `<env>/<name>`, with a CA of its own, trusting every cluster's CA. */
+async function startEmulator(
+  ctx: EnvironmentContext,
+  name: string,
+  opts: EnforceOptions,
+  rootGroup: string | undefined,
+): Promise<EmulatorSection> {
+  const dir = path.join(ctx.dir, name);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const file = (n: string) => path.join(dir, n);
   const ca = { cert: file("ca.crt"), key: file("ca.key") };
-  await issueCA(ctx.tools.pki, ca, "Enforce emulator local CA");
+  await issueCA(ctx.tools.pki, ca, `Enforce emulator local CA (${name})`);
   await issueCert(
     ctx.tools.pki,
     ca,
@@ -54,19 +108,24 @@ export async function startEnforce(
     },
   );
 
-  const dist = path.resolve(__dirname, "..");
   const args = [
-    path.join(dist, "emulator", "main.js"),
+    path.join(DIST, "emulator", "main.js"),
     `--data-dir=${file("data")}`,
     `--tls-cert=${file("tls.crt")}`,
     `--tls-key=${file("tls.key")}`,
     ...ctx.clusters.map((c) => `--trust-ca=${c.info().caFile}`),
   ];
   if (opts.identityMaxLifetime) args.push(`--identity-max-lifetime=${opts.identityMaxLifetime}`);
+  if (rootGroup) args.push(`--root-group=${rootGroup}`);
   const log = file("emulator.log");
-  const m = ctx.sup.start("enforce-emulator", process.execPath, args, log);
+  const m = ctx.sup.start(
+    name === "enforce" ? "enforce-emulator" : name,
+    process.execPath,
+    args,
+    log,
+  );
   const started = await waitFor(
-    "the Enforce emulator to listen",
+    `the Enforce emulator (${name}) to listen`,
     async () => {
       if (m.child.exitCode !== null) throw new Error(`the emulator exited:\n${tail(log)}`);
       const line = fs
@@ -84,37 +143,12 @@ export async function startEnforce(
     },
     { timeoutMs: 60000 },
   );
-  const section: EnforceSection = {
+  return {
     apiUrl: started.url,
     issuerUrl: started.url,
     token: fs.readFileSync(started.tokenFile, "utf8").trim(),
     caFile: ca.cert,
     group: started.rootGroup,
     teamGroup: started.teamGroup,
-    agents: [],
   };
-
-  const agentMain = path.join(dist, "agent", "main.js");
-  if (opts.agents !== false && fs.existsSync(agentMain)) {
-    for (const c of ctx.clusters) {
-      const info = c.info();
-      const statusFile = path.join(c.dir, "agent-status.json");
-      const agentLog = path.join(c.dir, "agent.log");
-      ctx.sup.start(
-        `${info.name}/agent`,
-        process.execPath,
-        [
-          agentMain,
-          `--kubeconfig=${info.kubeconfig}`,
-          `--issuer-url=${section.issuerUrl}`,
-          `--issuer-ca-file=${ca.cert}`,
-          `--status-file=${statusFile}`,
-          "--heartbeat-seconds=15",
-        ],
-        agentLog,
-      );
-      section.agents.push({ cluster: info.name, statusFile, log: agentLog });
-    }
-  }
-  return section;
 }

@@ -9,66 +9,129 @@ export interface AnonymousProbe {
   status?: number;
   /** Why it failed, for a person: `HTTP 403`, `connection refused`, ... */
   detail: string;
+  /** The document's `jwks_uri` fetched the same way; only when asked for and reachable. */
+  keys?: AnonymousKeys;
+}
+
+/** What an anonymous GET of the discovery document's `jwks_uri` found. */
+export interface AnonymousKeys {
+  uri: string;
+  /** The parsed answer (not validated yet) when the server answered 200 with JSON. */
+  jwks?: unknown;
+  /** `HTTP 200`, or why it failed. */
+  detail: string;
+}
+
+export interface AnonymousOptions {
+  apiServer: string;
+  clusterCa?: string;
+  timeoutMs?: number;
+  /** Fetch the document's `jwks_uri` too (one more request), as the platform does for a public issuer. */
+  keys?: boolean;
 }
 
 /**
  * Fetches `<issuer>/.well-known/openid-configuration` with no credentials and
  * normal TLS verification, as the platform does from the internet: system CAs,
- * plus the cluster's CA when the issuer is the API server itself (a local
- * cluster's self-signed CA is what its own API server presents).
+ * plus the cluster's CA when the URL is the API server itself (a local
+ * cluster's self-signed CA is what its own API server presents). With `keys`,
+ * then fetches the document's `jwks_uri` the same way.
  */
-export function probeAnonymousDiscovery(
+export async function probeAnonymousDiscovery(
   issuer: string,
-  opts: { apiServer: string; clusterCa?: string; timeoutMs?: number },
+  opts: AnonymousOptions,
 ): Promise<AnonymousProbe> {
   let url: URL;
   try {
     url = new URL(`${issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`);
   } catch {
-    return Promise.resolve({ reachable: false, detail: `the issuer "${issuer}" is not a URL` });
+    return { reachable: false, detail: `the issuer "${issuer}" is not a URL` };
   }
   if (url.protocol !== "https:") {
-    return Promise.resolve({
-      reachable: false,
-      detail: `the issuer "${issuer}" is not an https URL`,
-    });
+    return { reachable: false, detail: `the issuer "${issuer}" is not an https URL` };
   }
+  const { status, json, detail } = await anonymousGetJson(url, opts);
+  if (json === undefined) return { reachable: false, status, detail };
+  const doc = (typeof json === "object" && json !== null ? json : {}) as {
+    issuer?: unknown;
+    jwks_uri?: unknown;
+  };
+  if (doc.issuer !== issuer) {
+    return {
+      reachable: false,
+      status,
+      detail: `the document names issuer "${doc.issuer}", not "${issuer}"`,
+    };
+  }
+  const probe: AnonymousProbe = { reachable: true, status, detail };
+  if (opts.keys) probe.keys = await fetchAnonymousKeys(doc.jwks_uri, opts);
+  return probe;
+}
+
+async function fetchAnonymousKeys(uri: unknown, opts: AnonymousOptions): Promise<AnonymousKeys> {
+  if (typeof uri !== "string" || uri === "") {
+    return { uri: "", detail: "the discovery document names no jwks_uri" };
+  }
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return { uri, detail: `its jwks_uri "${uri}" is not a URL` };
+  }
+  if (url.protocol !== "https:")
+    return { uri, detail: `its jwks_uri "${uri}" is not an https URL` };
+  // kube-apiserver answers 406 to `Accept: application/json` alone: it serves application/jwk-set+json.
+  const { json, detail } = await anonymousGetJson(url, {
+    ...opts,
+    accept: "application/jwk-set+json, application/json;q=0.9",
+  });
+  return json === undefined ? { uri, detail } : { uri, jwks: json, detail };
+}
+
+/** Larger answers are not a discovery document or a key set. */
+const MAX_BODY_BYTES = 1 << 20;
+
+/** One GET without credentials; `json` is set when the answer is 200 and JSON. */
+function anonymousGetJson(
+  url: URL,
+  opts: AnonymousOptions & { accept?: string },
+): Promise<{ status?: number; json?: unknown; detail: string }> {
   const ca = [...tls.rootCertificates];
-  if (opts.clusterCa && sameOrigin(issuer, opts.apiServer)) ca.push(opts.clusterCa);
+  if (opts.clusterCa && sameOrigin(url.href, opts.apiServer)) ca.push(opts.clusterCa);
+  const headers: Record<string, string> = { "user-agent": USER_AGENT };
+  if (opts.accept) headers.accept = opts.accept;
   return new Promise((resolve) => {
     const req = https.get(
       url,
-      { ca, agent: false, timeout: opts.timeoutMs ?? 5000, headers: { "user-agent": USER_AGENT } },
+      { ca, agent: false, timeout: opts.timeoutMs ?? 5000, headers },
       (res) => {
+        const status = res.statusCode ?? 0;
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_BODY_BYTES) {
+            req.destroy();
+            return resolve({ status, detail: "the answer is larger than 1 MiB" });
+          }
+          chunks.push(c);
+        });
         res.on("end", () => {
-          const status = res.statusCode ?? 0;
-          if (status !== 200)
-            return resolve({ reachable: false, status, detail: `HTTP ${status}` });
+          if (status !== 200) return resolve({ status, detail: `HTTP ${status}` });
           try {
-            const doc = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { issuer?: string };
-            if (doc.issuer !== issuer) {
-              return resolve({
-                reachable: false,
-                status,
-                detail: `the document names issuer "${doc.issuer}", not "${issuer}"`,
-              });
-            }
-            resolve({ reachable: true, status, detail: "HTTP 200" });
+            const json: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+            resolve({ status, json, detail: "HTTP 200" });
           } catch {
-            resolve({ reachable: false, status, detail: "the answer is not JSON" });
+            resolve({ status, detail: "the answer is not JSON" });
           }
         });
-        res.on("error", (err) => resolve({ reachable: false, detail: err.message }));
+        res.on("error", (err) => resolve({ status, detail: err.message }));
       },
     );
     req.on("timeout", () =>
       req.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })),
     );
-    req.on("error", (err: NodeJS.ErrnoException) =>
-      resolve({ reachable: false, detail: describe(err) }),
-    );
+    req.on("error", (err: NodeJS.ErrnoException) => resolve({ detail: describe(err, url) }));
   });
 }
 
@@ -81,11 +144,11 @@ export function sameOrigin(a: string, b: string): boolean {
   }
 }
 
-function describe(err: NodeJS.ErrnoException): string {
+function describe(err: NodeJS.ErrnoException, url: URL): string {
   switch (err.code) {
     case "ENOTFOUND":
     case "EAI_AGAIN":
-      return "the issuer's host name does not resolve from here";
+      return `the host name ${url.hostname} does not resolve from here`;
     case "ECONNREFUSED":
       return "connection refused";
     case "ETIMEDOUT":

@@ -1,7 +1,13 @@
 import type { KubeClient } from "../kube/client";
 import { KubeApiError, KubeError } from "../kube/errors";
-import { probeAnonymousDiscovery, sameOrigin, type AnonymousProbe } from "./anonymous";
+import {
+  probeAnonymousDiscovery,
+  sameOrigin,
+  type AnonymousKeys,
+  type AnonymousProbe,
+} from "./anonymous";
 import { REMEDY } from "./remedies";
+import { ProbeToken, verifyClusterToken, type KeySource } from "./token-verification";
 
 /** The audience the agent's projected token carries. */
 export const AGENT_AUDIENCE = "gulfstream";
@@ -15,7 +21,8 @@ export type CheckName =
   | "tokenProjection"
   | "tokenRequest"
   | "issuerDiscovery"
-  | "connectivity";
+  | "connectivity"
+  | "tokenSignature";
 
 /** A failed prerequisite: what is wrong and the exact remedy. */
 export interface Problem {
@@ -50,6 +57,26 @@ export interface ClusterFacts {
   anonymousDiscovery: AnonymousProbe;
   /** The connectivity the cluster has, or will have once this connection applies its settings. */
   connectivity: Connectivity | "";
+  /** Whether the keys the platform will hold verify the token the cluster issues now. */
+  tokenSignature: TokenSignature;
+  /**
+   * The token the TokenRequest check minted (audience `gulfstream`, 10 minutes), kept so that
+   * `create` can verify it again right before the upload. A credential held in memory only: it
+   * prints as `[redacted]`, and neither `observed` (state) nor doctor's report copies it.
+   */
+  probeToken?: ProbeToken;
+}
+
+/** The outcome of verifying the probe token against the key set the platform will hold. */
+export interface TokenSignature {
+  /** `"not checked"` when an earlier check failed. */
+  status: "verified" | "failed" | "not checked";
+  /** The key id in the token's header. */
+  kid: string;
+  /** The key set it was verified against, once checked. */
+  keySource?: KeySource;
+  /** For `keySource: "anonymous"`: the issuer's `jwks_uri`. */
+  jwksUri?: string;
 }
 
 export interface CheckOptions {
@@ -80,6 +107,7 @@ export async function checkCluster(
     issuerDiscovery: false,
     anonymousDiscovery: { reachable: false, detail: "not checked" },
     connectivity: "",
+    tokenSignature: { status: "not checked", kid: "" },
   };
 
   // The cluster's identity first: if this fails, nothing else will work and
@@ -103,6 +131,7 @@ export async function checkCluster(
       else {
         facts.tokenRequest = true;
         facts.activeKeyId = r.kid;
+        facts.probeToken = r.token;
       }
     }),
     checkDiscovery(client).then((r) => {
@@ -124,12 +153,82 @@ export async function checkCluster(
     facts.anonymousDiscovery = await probeAnonymousDiscovery(facts.issuer, {
       apiServer: client.server,
       clusterCa: client.caPem,
+      // The issuer's keys matter only to a public connection: a private one adds no request.
+      keys: opts.connectivity !== "private",
     });
     const resolved = resolveConnectivity(facts, opts);
     facts.connectivity = resolved.connectivity;
     if (resolved.problem) problems.push(resolved.problem);
+    else if (facts.tokenRequest) {
+      const problem = await checkTokenSignature(facts);
+      if (problem) problems.push(problem);
+    }
   }
   return { facts, problems };
+}
+
+/**
+ * Verifies the probe token against the keys the platform will verify the agent's tokens with:
+ * a private connection's upload, a public issuer's anonymous `jwks_uri`, or (public only once
+ * this connection creates the binding) the JWKS the API server serves.
+ */
+async function checkTokenSignature(facts: ClusterFacts): Promise<Problem | undefined> {
+  const anonymous = facts.anonymousDiscovery;
+  const keySource: KeySource =
+    facts.connectivity === "private" ? "uploaded" : anonymous.reachable ? "anonymous" : "exposed";
+  facts.tokenSignature = { status: "failed", kid: facts.activeKeyId, keySource };
+  if (keySource === "anonymous") {
+    const uri = anonymous.keys?.uri ?? "";
+    facts.tokenSignature.jwksUri = uri;
+    if (anonymous.keys?.jwks === undefined) {
+      return {
+        check: "tokenSignature",
+        property: "connectivity",
+        reason:
+          `the issuer's discovery document is public, but its keys (jwks_uri ${uri || "missing"}) could not be ` +
+          `fetched without credentials (${anonymous.keys?.detail ?? "not fetched"}), so the platform could not verify the agent`,
+        remedy:
+          "Serve the issuer's JWKS at its jwks_uri without credentials (for an API-server issuer, the " +
+          'public-issuer-discovery binding covers /openid/v1/jwks as well), or set connectivity: "private".',
+      };
+    }
+  }
+  const problem = await verifyProbeToken(facts, keySource, anonymous.keys);
+  if (!problem) facts.tokenSignature.status = "verified";
+  return problem;
+}
+
+/**
+ * Verifies the probe token of a {@link checkCluster} run again, against the JWKS about to be
+ * uploaded: `create` calls it right before the upload.
+ */
+export function verifyKeysToUpload(facts: ClusterFacts): Promise<Problem | undefined> {
+  return verifyProbeToken(facts, "uploaded");
+}
+
+async function verifyProbeToken(
+  facts: ClusterFacts,
+  keySource: KeySource,
+  anonymousKeys?: AnonymousKeys,
+): Promise<Problem | undefined> {
+  if (!facts.probeToken) {
+    return {
+      check: "tokenSignature",
+      property: "connectivity",
+      reason: "no token of the cluster is at hand to verify its keys with",
+      remedy: REMEDY.tokenProjection,
+    };
+  }
+  const anonymous = keySource === "anonymous";
+  const result = await verifyClusterToken({
+    token: facts.probeToken.reveal(),
+    issuer: facts.issuer,
+    jwks: anonymous ? anonymousKeys?.jwks : facts.jwks,
+    keySource,
+    jwksUri: anonymous ? anonymousKeys?.uri : undefined,
+    audience: AGENT_AUDIENCE,
+  });
+  return result.ok ? undefined : result.problem;
 }
 
 function resolveConnectivity(
@@ -230,7 +329,7 @@ async function checkProjection(client: KubeClient): Promise<Problem | undefined>
 
 async function checkTokenRequest(
   client: KubeClient,
-): Promise<{ kid: string } | { problem: Problem }> {
+): Promise<{ kid: string; token: ProbeToken } | { problem: Problem }> {
   try {
     const res = await client.post<{ status: { token: string } }>(
       `/api/v1/namespaces/${PROBE_NAMESPACE}/serviceaccounts/${PROBE_SERVICE_ACCOUNT}/token`,
@@ -240,12 +339,11 @@ async function checkTokenRequest(
         spec: { audiences: [AGENT_AUDIENCE], expirationSeconds: 600 },
       },
     );
-    const header = JSON.parse(
-      Buffer.from(res.body.status.token.split(".")[0], "base64url").toString("utf8"),
-    ) as {
+    const token = res.body.status.token;
+    const header = JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString("utf8")) as {
       kid?: string;
     };
-    return { kid: header.kid ?? "" };
+    return { kid: header.kid ?? "", token: new ProbeToken(token) };
   } catch (err) {
     return {
       problem: {

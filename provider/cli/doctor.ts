@@ -1,6 +1,12 @@
 import { parseArgs } from "node:util";
 import { sameOrigin } from "../checks/anonymous";
-import { checkCluster, type ClusterFacts, type Problem } from "../checks/cluster-checks";
+import {
+  checkCluster,
+  type ClusterFacts,
+  type Problem,
+  type TokenSignature,
+} from "../checks/cluster-checks";
+import { describeKeySource } from "../checks/token-verification";
 import { KubeClient } from "../kube/client";
 import { KubeError } from "../kube/errors";
 
@@ -8,7 +14,9 @@ const USAGE = `usage: pulumi-enforce doctor --kubeconfig PATH [--context NAME] [
 
 Checks that a cluster can be connected to Enforce: service account token
 volume projection, the TokenRequest API, service account issuer discovery,
-and whether the issuer is public (reachable without credentials) or private.
+whether the issuer is public (reachable without credentials) or private, and
+that the keys Enforce would use (the uploaded JWKS when private, the issuer's
+anonymous JWKS when public) verify a token the cluster issues now.
 Exit status: 0 when the cluster can be connected, 1 when a prerequisite fails,
 2 on bad usage.
 `;
@@ -22,6 +30,8 @@ export interface DoctorReport {
   signingKeyIds: string[];
   activeKeyId: string;
   anonymousDiscovery: string;
+  /** Whether a token the cluster issues verifies with the keys Enforce would use. */
+  tokenSignature: TokenSignature & { against: string };
   problems: Problem[];
 }
 
@@ -96,6 +106,12 @@ function toReport(facts: ClusterFacts, problems: Problem[]): DoctorReport {
     signingKeyIds: facts.signingKeyIds,
     activeKeyId: facts.activeKeyId,
     anonymousDiscovery: facts.anonymousDiscovery.detail,
+    tokenSignature: {
+      ...facts.tokenSignature,
+      against: facts.tokenSignature.keySource
+        ? describeKeySource(facts.tokenSignature.keySource, facts.tokenSignature.jwksUri)
+        : "",
+    },
     problems,
   };
 }
@@ -115,6 +131,7 @@ function render(client: KubeClient, r: DoctorReport): string {
           ? ""
           : " (private: the platform gets the keys uploaded, renewed every 25 days and on key rotation)"),
       `[info] signing key ids: ${r.signingKeyIds.join(", ")} (in use: ${r.activeKeyId || "unknown"})`,
+      tokenSignatureLine(r.tokenSignature),
     );
   }
   for (const p of r.problems) {
@@ -139,4 +156,15 @@ function render(client: KubeClient, r: DoctorReport): string {
       : "Result: the cluster can be connected.",
   );
   return lines.join("\n") + "\n";
+}
+
+function tokenSignatureLine(s: DoctorReport["tokenSignature"]): string {
+  switch (s.status) {
+    case "verified":
+      return `[ok]   token signature: verified with key ${s.kid} against ${s.against}`;
+    case "failed":
+      return `[FAIL] token signature: key ${s.kid || "(no kid)"} not verified against ${s.against} (see the problem below)`;
+    default:
+      return "[info] token signature: not checked (an earlier check failed)";
+  }
 }

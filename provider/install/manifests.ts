@@ -10,8 +10,9 @@ import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { AGENT_IMAGES, type AgentImageName } from "../inputs/agent-images";
 import type { EnforcerOptions, Profile } from "../inputs";
-import { AGENT_NAMESPACE, CREDS_SECRET } from "./names";
+import { AGENT_NAMESPACE, CREDS_SECRET, PLATFORM_CONFIG } from "./names";
 import { withOwnership } from "./ownership";
+import { platformConfigData, platformDigest, type AgentPlatform } from "./platform-settings";
 
 /** A Kubernetes object as plain JSON. */
 export interface KubeObject {
@@ -74,7 +75,12 @@ export interface InstallationSpec {
   profiles: Profile[];
   enforcerOptions: EnforcerOptions;
   agentImages: Partial<Record<AgentImageName, string>>;
+  /** Where the agent finds Enforce. */
+  platform: AgentPlatform;
 }
+
+/** Pod-template annotation holding {@link platformDigest}: a new value rolls the agent's pods. */
+export const PLATFORM_DIGEST_ANNOTATION = "pulumi-enforce.dev/platform-config";
 
 /** The image each agent container runs: the override, else the pinned default. */
 export function agentImageReferences(
@@ -187,13 +193,24 @@ function customize(object: KubeObject, spec: InstallationSpec): KubeObject {
   } else if (object.kind === "StatefulSet") {
     const images = agentImageReferences(spec.agentImages);
     const template = (
-      object.spec as { template: { spec: { containers: { name: string; image?: string }[] } } }
+      object.spec as {
+        template: {
+          metadata: { annotations?: Record<string, string> };
+          spec: { containers: { name: string; image?: string }[] };
+        };
+      }
     ).template;
+    template.metadata.annotations = {
+      ...template.metadata.annotations,
+      [PLATFORM_DIGEST_ANNOTATION]: platformDigest(spec.platform),
+    };
     for (const container of template.spec.containers) {
       const image = images[container.name];
       if (!image) throw new Error(`manifests: no agent image for container "${container.name}"`);
       container.image = image;
     }
+  } else if (object.kind === "ConfigMap" && object.metadata.name === PLATFORM_CONFIG) {
+    object.data = platformConfigData(spec.platform);
   } else if (object.kind === "ConfigMap" && object.metadata.name === "config-policy-controller") {
     (object.data as Record<string, string>)["enable-cip-cache"] = String(
       spec.enforcerOptions.enableCipCache,

@@ -10,6 +10,8 @@ export const AGENT_NAMESPACE = "gulfstream";
 export const CREDS_SECRET = "mcp-creds";
 /** The agent's workload. */
 export const AGENT_STATEFULSET = "meta-controlplane";
+/** The ConfigMap the agent reads the platform's URLs (and CA) from. */
+export const PLATFORM_CONFIG = "config-platform";
 /** The agent's ServiceAccount, whose tokens Enforce verifies. */
 export const AGENT_SERVICE_ACCOUNT = "controller";
 /** The subject Enforce accepts tokens of: the agent's ServiceAccount. */

@@ -10,12 +10,12 @@
  * @module
  */
 
-import { checkCluster } from "../checks/cluster-checks";
+import { checkCluster, verifyKeysToUpload, type ClusterFacts } from "../checks/cluster-checks";
 import type { CheckedInputs } from "../check";
 import { PartialFailureError, PrerequisiteError, RegisteredElsewhereError } from "../errors";
 import type { NormalizedInputs } from "../inputs";
 import type { KubeClient } from "../kube/client";
-import type { Cluster, JsonWebKeySet, PlatformClient } from "../platform";
+import type { Cluster, PlatformClient } from "../platform";
 import { MAX_INVITE_TTL_SECONDS } from "../platform";
 import { applyObjects } from "../install/apply";
 import { claimIssuerBinding, readAgentNamespace } from "../install/cluster-state";
@@ -27,9 +27,11 @@ import {
   objectKey,
 } from "../install/manifests";
 import { ownedSelector } from "../install/ownership";
+import { summarizePlatform } from "../install/platform-settings";
 import { waitForRegistration } from "../install/registration";
 import { deleteObjects, listObjects, notIn } from "../install/uninstall";
 import type { LifecycleContext } from "./context";
+import { sameJson } from "./diff";
 import { withSettings } from "./settings";
 import { renewalTime, rfc3339, toOutputs, type ConnectionState } from "./state";
 
@@ -63,6 +65,14 @@ export async function applyConnection(
   let kube: KubeClient | undefined;
   let changed = false;
   try {
+    const agentPlatform = ctx.agentPlatform();
+    const installedPlatform = summarizePlatform(agentPlatform);
+    // States written before the agent was given platform settings have an empty summary.
+    const before = previous?.platform.apiUrl ? previous.platform : undefined;
+    // Told of another platform, the agent registers there anew, with an invite of that platform.
+    const platformChanged = !!before && !sameJson(before, installedPlatform);
+    // Another platform API: what the previous one holds is out of reach of this one's token.
+    const moved = !!before && before.apiUrl !== installedPlatform.apiUrl;
     kube = await ctx.connect({ kubeconfig: inputs.kubeconfig, context: inputs.context });
     const { facts, problems } = await checkCluster(kube, {
       connectivity: inputs.connectivity,
@@ -80,6 +90,7 @@ export async function applyConnection(
     const current = registrations.find((c) => c.group === inputs.group);
     const elsewhere = registrations.find((c) => c.group !== inputs.group);
     const register =
+      platformChanged ||
       !previous?.clusterId ||
       current?.id !== previous.clusterId ||
       namespace?.uid !== previous.remoteId;
@@ -112,12 +123,12 @@ export async function applyConnection(
       }
       if (state.connectivity === "private") {
         changed = true;
-        await createIdentity(ctx, platform, inputs, state, facts.jwks);
-        if (previous?.identityId && previous.identityId !== state.identityId) {
+        await createIdentity(ctx, platform, inputs, state, facts);
+        if (previous?.identityId && previous.identityId !== state.identityId && !moved) {
           supersededIdentities.add(previous.identityId);
         }
       } else {
-        if (previous?.identityId) supersededIdentities.add(previous.identityId);
+        if (previous?.identityId && !moved) supersededIdentities.add(previous.identityId);
         Object.assign(state, {
           identityId: "",
           identityCreatedAt: "",
@@ -149,7 +160,7 @@ export async function applyConnection(
     state.ownsIssuerBinding = inputs.exposeIssuerDiscovery
       ? await claimIssuerBinding(kube, owner)
       : false;
-    const objects = agentObjects({ ...inputs, connectionId });
+    const objects = agentObjects({ ...inputs, connectionId, platform: agentPlatform });
     if (state.ownsIssuerBinding) objects.push(issuerBindingObject(owner));
     ctx.progress(`applying ${objects.length} agent objects (server-side apply)`, true);
     const applied = await applyObjects(kube, objects);
@@ -158,6 +169,7 @@ export async function applyConnection(
     );
     if (!agentNamespace) throw new Error(`manifests: namespace ${AGENT_NAMESPACE} is missing`);
     state.remoteId = agentNamespace.metadata.uid;
+    state.platform = installedPlatform;
 
     const secret = credentialsSecret(
       {
@@ -194,9 +206,10 @@ export async function applyConnection(
       await platform.deleteInvite(invite.id);
       state.inviteId = "";
     }
-    if (previous?.inviteId && previous.inviteId !== invite?.id) {
+    if (previous?.inviteId && previous.inviteId !== invite?.id && !moved) {
       await platform.deleteInvite(previous.inviteId);
     }
+    if (moved && previous) reportLeftBehind(ctx, installedPlatform.apiUrl, previous);
     // A connection that took over from another deletes that one's identity once the agent no
     // longer uses it: normally the other connection's delete does, but when the other one was
     // dropped from state (a refresh that found its registration gone) nothing else would.
@@ -230,6 +243,24 @@ export async function applyConnection(
   }
 }
 
+/**
+ * Says what stays registered at the platform the agent was moved away from: this connection's
+ * token is for the new platform, so removing it there is left to the person running Pulumi.
+ */
+function reportLeftBehind(ctx: LifecycleContext, to: string, previous: ConnectionState): void {
+  const held = [
+    previous.clusterId && `cluster ${previous.clusterId}`,
+    previous.identityId && `identity ${previous.identityId}`,
+    previous.inviteId && `invite ${previous.inviteId}`,
+  ].filter(Boolean);
+  if (held.length === 0) return;
+  ctx.progress(
+    `the agent now reports to the platform at ${to}; ${held.join(", ")} stay at the previous ` +
+      `platform ${previous.platform.apiUrl}, which this token cannot reach: delete them there ` +
+      "if they are no longer wanted",
+  );
+}
+
 /** Puts name, description, profiles and enforcer options on the platform's cluster record. */
 async function applySettings(
   ctx: LifecycleContext,
@@ -258,16 +289,22 @@ async function applySettings(
   state.registeredAt = result.registered;
 }
 
-/** Uploads the cluster's discovery document and JWKS as a static-key identity. */
+/**
+ * Uploads the cluster's discovery document and JWKS as a static-key identity, after verifying
+ * once more that the JWKS verifies the token the cluster issues.
+ */
 async function createIdentity(
   ctx: LifecycleContext,
   platform: PlatformClient,
   inputs: NormalizedInputs,
   state: ConnectionState,
-  jwks: JsonWebKeySet | undefined,
+  facts: ClusterFacts,
 ): Promise<void> {
+  const jwks = facts.jwks;
   if (!jwks)
     throw new Error("the cluster's JWKS could not be read, so there are no keys to upload");
+  const mismatch = await verifyKeysToUpload(facts);
+  if (mismatch) throw new PrerequisiteError([mismatch]);
   const now = ctx.now();
   const identity = await platform.createIdentity(inputs.group, {
     name: identityName(state.connectionId),
@@ -288,7 +325,8 @@ async function createIdentity(
     state.identityExpiresAt,
   );
   ctx.progress(
-    `uploaded the cluster's signing keys (${state.signingKeyIds.join(", ")}) as identity ${identity.id}; renewal due ${state.renewAt}`,
+    `uploaded the cluster's signing keys (${state.signingKeyIds.join(", ")}), which verify the ` +
+      `token it issues now (key ${facts.activeKeyId}), as identity ${identity.id}; renewal due ${state.renewAt}`,
   );
 }
 
@@ -327,6 +365,7 @@ function initialState(
     renewAt: previous?.renewAt ?? "",
     inviteId: previous?.inviteId ?? "",
     ownsIssuerBinding: previous?.ownsIssuerBinding ?? false,
+    platform: previous?.platform ?? { apiUrl: "", caSha256: "", issuerUrl: "" },
     resourceUrn: previous?.resourceUrn ?? "",
   };
 }

@@ -8,6 +8,7 @@ import { platformConfig } from "../configure";
 import { KubeClient, type KubeconfigSource } from "../kube/client";
 import { platformClientFromConfig, type PlatformClient } from "../platform";
 import { newConnectionId } from "../install/ownership";
+import { agentPlatformOf, type AgentPlatform } from "../install/platform-settings";
 import { engineLog } from "./engine-log";
 
 /** The dependencies of create, update, read and delete. */
@@ -16,6 +17,8 @@ export interface LifecycleContext {
   connect(source: KubeconfigSource): Promise<KubeClient>;
   /** A platform client; the operation closes it. */
   platform(): PlatformClient;
+  /** Where the agent is told to find the platform: the same settings the client uses. */
+  agentPlatform(): AgentPlatform;
   now(): Date;
   /**
    * One line of progress for the person running Pulumi; `transient` lines (a wait's periodic
@@ -39,6 +42,7 @@ export function defaultContext(urn: string): LifecycleContext {
   return {
     connect: (source) => KubeClient.load(source),
     platform: () => platformClientFromConfig(platformConfig()),
+    agentPlatform: () => agentPlatformOf(platformConfig()),
     now: () => new Date(),
     progress: (line, transient = false) =>
       log ? log(line, transient) : process.stderr.write(`pulumi-enforce: ${line}\n`),

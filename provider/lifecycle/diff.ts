@@ -30,6 +30,8 @@ const IN_PLACE = [
   "enforcerOptions",
   "exposeIssuerDiscovery",
   "kubeconfig",
+  // The agent's platform settings: installed again, and the agent registers there anew.
+  "platform",
   "profiles",
   "registrationTimeout",
   "renewAfter",

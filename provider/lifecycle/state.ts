@@ -6,6 +6,7 @@
  */
 
 import type { Connectivity, NormalizedInputs } from "../inputs";
+import type { PlatformSummary } from "../install/platform-settings";
 
 /** The outputs of an `EnforceClusterConnection`, as stored in state. */
 export interface ConnectionState extends Omit<NormalizedInputs, "connectivity"> {
@@ -42,6 +43,8 @@ export interface ConnectionState extends Omit<NormalizedInputs, "connectivity"> 
   renewAt: string;
   /** The invite created for registration, until it is deleted; `""` afterwards. */
   inviteId: string;
+  /** The platform settings installed for the agent (ConfigMap `gulfstream/config-platform`). */
+  platform: PlatformSummary;
   /** Whether this connection created ClusterRoleBinding `public-issuer-discovery`. */
   ownsIssuerBinding: boolean;
   /** The resource's URN, which progress messages are shown with; `""` when unknown. */
@@ -66,6 +69,7 @@ export const STATE_KEYS: readonly (keyof ConnectionState)[] = [
   "issuer",
   "kubeconfig",
   "ownsIssuerBinding",
+  "platform",
   "profiles",
   "registeredAt",
   "registrationTimeout",
@@ -131,6 +135,7 @@ export function fromOutputs(outs: Record<string, unknown>): ConnectionState {
     issuer: str("issuer"),
     kubeconfig: str("kubeconfig"),
     ownsIssuerBinding: outs.ownsIssuerBinding === true,
+    platform: platformSummary(outs.platform),
     profiles: (outs.profiles as ConnectionState["profiles"]) ?? ["enforcer"],
     registeredAt: str("registeredAt"),
     registrationTimeout: str("registrationTimeout"),
@@ -147,6 +152,13 @@ export function fromOutputs(outs: Record<string, unknown>): ConnectionState {
   if (typeof outs.context === "string") state.context = outs.context;
   if (typeof outs.description === "string") state.description = outs.description;
   return state;
+}
+
+/** The stored platform summary; empty strings where a state from an older version has none. */
+function platformSummary(value: unknown): PlatformSummary {
+  const v = (value ?? {}) as Record<string, unknown>;
+  const str = (k: string) => (typeof v[k] === "string" ? (v[k] as string) : "");
+  return { apiUrl: str("apiUrl"), caSha256: str("caSha256"), issuerUrl: str("issuerUrl") };
 }
 
 function stringArray(value: unknown): string[] {

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EnforceSection } from "../../local/enforce/services";
-import type { CheckedInputs } from "../../provider/check";
+import type { CheckedInputs, Observed } from "../../provider/check";
 import { PartialFailureError } from "../../provider/errors";
 import { createImplementation } from "../../provider/impl";
 import { listObjects } from "../../provider/install/uninstall";
@@ -11,9 +11,12 @@ import type { LifecycleContext } from "../../provider/lifecycle/context";
 import { STATE_KEYS } from "../../provider/lifecycle/state";
 import { PlatformClient, type AuditEntry, type Cluster } from "../../provider/platform";
 import { readStatusFile } from "../../local/agent/agent";
+import { BOOTSTRAP_USER } from "../../local/control-plane/agent-bootstrap";
+import { AGENT_SUBJECT } from "../../provider/install/names";
 import {
   control,
   emulatorClient,
+  emulatorPlatform,
   eventually,
   kubectl,
   startOwnEnv,
@@ -38,6 +41,7 @@ describe("EnforceClusterConnection lifecycle", () => {
   const ctx = (): LifecycleContext => ({
     connect: (source) => KubeClient.load(source),
     platform: platformClient,
+    agentPlatform: () => emulatorPlatform(env.ready),
     now: () => new Date(Date.now() + clockOffsetMs),
     progress: (line) => progress.push(line),
     newConnectionId,
@@ -146,7 +150,8 @@ describe("EnforceClusterConnection lifecycle", () => {
     verb: string;
     stage: string;
     userAgent?: string;
-    objectRef?: { resource?: string; name?: string; namespace?: string };
+    user?: { username?: string };
+    objectRef?: { resource?: string; subresource?: string; name?: string; namespace?: string };
     responseStatus?: { code?: number };
   }
 
@@ -233,6 +238,35 @@ describe("EnforceClusterConnection lifecycle", () => {
       state: "registered",
       clusterId: outs.clusterId,
     });
+    // The stand-in acted as the agent: its kubelet credential only read the StatefulSet and
+    // minted the ServiceAccount's tokens; everything else was the agent's own token, under the
+    // RBAC the connection installed, and nothing it asked for was forbidden.
+    // Watches are logged when they start (ResponseStarted) and end: count each request once.
+    const requestsOf = (user: string) =>
+      apiAudit(1).filter((e) => e.user?.username === user && e.stage !== "RequestReceived");
+    const call = (e: AuditEvent) => {
+      const o = e.objectRef ?? {};
+      const resource = o.subresource ? `${o.resource}/${o.subresource}` : o.resource;
+      const name = o.resource === "events" ? "*" : (o.name ?? "");
+      return `${e.verb} ${resource} ${o.namespace ?? ""}/${name}`;
+    };
+    expect(new Set(requestsOf(BOOTSTRAP_USER).map(call))).toEqual(
+      new Set([
+        "get statefulsets gulfstream/meta-controlplane",
+        "create serviceaccounts/token gulfstream/controller",
+      ]),
+    );
+    const asAgent = requestsOf(AGENT_SUBJECT);
+    expect([...new Set(asAgent.map(call))]).toEqual(
+      expect.arrayContaining([
+        "get namespaces gulfstream/gulfstream",
+        "get configmaps gulfstream/config-platform",
+        "list secrets gulfstream/mcp-creds",
+        "watch secrets gulfstream/mcp-creds",
+        "create events gulfstream/*",
+      ]),
+    );
+    expect(asAgent.filter((e) => e.responseStatus?.code === 403).map(call)).toEqual([]);
     const objects = await labelled(1);
     expect(objects.map((o) => o.kind).sort()).toEqual(
       expect.arrayContaining([
@@ -326,8 +360,12 @@ describe("EnforceClusterConnection lifecycle", () => {
     // Unchanged: no diff.
     expect((await provider.diff(first.id, first.outs, await checked(0))).changes).toBe(false);
 
+    // Without --keep-old: the JWKS lists the new key only.
     await control(env.ready, "/rotate-key", { cluster: "cluster-1" });
     const rotated = await checked(0);
+    const observed = rotated.observed as Observed;
+    expect(observed.signingKeyIds).toEqual([observed.activeKeyId]);
+    expect(first.outs.uploadedKeyIds).not.toContain(observed.activeKeyId);
     expect(await provider.diff(first.id, first.outs, rotated)).toEqual({
       changes: true,
       replaces: ["signingKeyIds"],
@@ -340,6 +378,13 @@ describe("EnforceClusterConnection lifecycle", () => {
     const apiAuditBefore = apiAudit(0).length;
     const platformAuditBefore = (await audit()).length;
     const second = await create(rotated);
+    // The replacement verified the new keys against a token of the cluster before uploading them.
+    expect(progress).toContainEqual(
+      expect.stringContaining(
+        `uploaded the cluster's signing keys (${observed.activeKeyId}), which verify the token it issues now (key ${observed.activeKeyId})`,
+      ),
+    );
+    expect(second.outs.uploadedKeyIds).toEqual([observed.activeKeyId]);
     await provider.delete(first.id, first.outs);
     const { gaps, samples } = await watch.end();
     expect(samples).toBeGreaterThan(3);

@@ -32,6 +32,7 @@ async function doctor(args: string[]): Promise<DoctorRun> {
   }
 }
 
+const UPLOADED = "the JWKS that would be uploaded (the API server's /openid/v1/jwks)";
 const BINDING_CMD =
   "kubectl create clusterrolebinding public-issuer-discovery --clusterrole=system:service-account-issuer-discovery --group=system:unauthenticated";
 
@@ -64,11 +65,21 @@ describe("pulumi-enforce doctor against real API servers", () => {
       anonymousDiscovery: "HTTP 403",
       problems: [],
     });
-    expect(report.signingKeyIds).toEqual([env.ready.clusters[0].signingKeyId]);
+    const kid = env.ready.clusters[0].signingKeyId;
+    expect(report.signingKeyIds).toEqual([kid]);
+    expect(report.tokenSignature).toEqual({
+      status: "verified",
+      kid,
+      keySource: "uploaded",
+      against: UPLOADED,
+    });
 
     const text = await doctor(["--kubeconfig", kc(0)]);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain("connectivity private");
+    expect(text.stdout).toContain(
+      `[ok]   token signature: verified with key ${kid} against ${UPLOADED}`,
+    );
     expect(text.stdout).toContain(BINDING_CMD);
   });
 
@@ -81,6 +92,7 @@ describe("pulumi-enforce doctor against real API servers", () => {
     expect(report.problems[0].reason).toContain("not reachable without credentials (HTTP 403)");
     expect(report.problems[0].remedy).toContain(BINDING_CMD);
     expect(report.problems[0].remedy).toContain('connectivity: "private"');
+    expect(report.tokenSignature).toMatchObject({ status: "not checked" });
   });
 
   test("with the binding the cluster resolves to public", async () => {
@@ -88,12 +100,72 @@ describe("pulumi-enforce doctor against real API servers", () => {
     try {
       const res = await doctor(["--kubeconfig", kc(0), "--json"]);
       expect(res.code).toBe(0);
-      expect(JSON.parse(res.stdout)).toMatchObject({
-        connectivity: "public",
-        anonymousDiscovery: "HTTP 200",
+      const jwksUri = `${env.ready.clusters[0].issuer}/openid/v1/jwks`;
+      const report = JSON.parse(res.stdout);
+      expect(report).toMatchObject({ connectivity: "public", anonymousDiscovery: "HTTP 200" });
+      expect(report.tokenSignature).toEqual({
+        status: "verified",
+        kid: env.ready.clusters[0].signingKeyId,
+        keySource: "anonymous",
+        jwksUri,
+        against: `the issuer's anonymous JWKS (${jwksUri})`,
       });
+      const text = await doctor(["--kubeconfig", kc(0)]);
+      expect(text.stdout).toContain(
+        `[ok]   token signature: verified with key ${report.tokenSignature.kid} against the issuer's anonymous JWKS (${jwksUri})`,
+      );
     } finally {
       await kubectl(env.ready, kc(0), ["delete", "clusterrolebinding", "public-issuer-discovery"]);
+    }
+  });
+
+  test("a public discovery document whose jwks_uri is not public: the platform could not verify, doctor says so", async () => {
+    // Anonymous access to the discovery document only, not to the keys it points at.
+    await kubectl(env.ready, kc(0), [
+      "create",
+      "clusterrole",
+      "discovery-document-only",
+      "--verb=get",
+      "--non-resource-url=/.well-known/openid-configuration",
+    ]);
+    await kubectl(env.ready, kc(0), [
+      "create",
+      "clusterrolebinding",
+      "discovery-document-only",
+      "--clusterrole=discovery-document-only",
+      "--group=system:unauthenticated",
+    ]);
+    try {
+      const jwksUri = `${env.ready.clusters[0].issuer}/openid/v1/jwks`;
+      const res = await doctor(["--kubeconfig", kc(0), "--json"]);
+      expect(res.code).toBe(1);
+      const report = JSON.parse(res.stdout);
+      expect(report).toMatchObject({ connectivity: "public", anonymousDiscovery: "HTTP 200" });
+      expect(report.tokenSignature).toMatchObject({ status: "failed", keySource: "anonymous" });
+      expect(report.problems).toEqual([
+        {
+          check: "tokenSignature",
+          property: "connectivity",
+          reason:
+            `the issuer's discovery document is public, but its keys (jwks_uri ${jwksUri}) could not be ` +
+            "fetched without credentials (HTTP 403), so the platform could not verify the agent",
+          remedy: expect.stringContaining('or set connectivity: "private"'),
+        },
+      ]);
+      const text = await doctor(["--kubeconfig", kc(0)]);
+      expect(text.stdout).toContain(
+        `[FAIL] token signature: key ${report.activeKeyId} not verified against the issuer's anonymous JWKS (${jwksUri})`,
+      );
+
+      // As private, the keys are uploaded instead: they verify.
+      const priv = JSON.parse(
+        (await doctor(["--kubeconfig", kc(0), "--connectivity", "private", "--json"])).stdout,
+      );
+      expect(priv.problems).toEqual([]);
+      expect(priv.tokenSignature).toMatchObject({ status: "verified", keySource: "uploaded" });
+    } finally {
+      await kubectl(env.ready, kc(0), ["delete", "clusterrolebinding", "discovery-document-only"]);
+      await kubectl(env.ready, kc(0), ["delete", "clusterrole", "discovery-document-only"]);
     }
   });
 
@@ -104,6 +176,9 @@ describe("pulumi-enforce doctor against real API servers", () => {
     expect(res.stdout).toContain("connectivity private");
     expect(res.stdout).not.toContain(BINDING_CMD);
     expect(res.stdout).toContain("can be connected as private only");
+    expect(res.stdout).toContain(
+      `token signature: verified with key ${env.ready.clusters[1].signingKeyId} against ${UPLOADED}`,
+    );
   });
 
   test("an API server without issuer discovery fails with the guide's remedy", async () => {
@@ -139,6 +214,32 @@ describe("pulumi-enforce doctor against real API servers", () => {
     expect(after.signingKeyIds).toEqual([stdout.trim()]);
     expect(after.signingKeyIds).not.toEqual(before);
     expect(after.activeKeyId).toBe(stdout.trim());
+    expect(after.tokenSignature).toMatchObject({ status: "verified", kid: stdout.trim() });
+  });
+
+  test("rotate-key --keep-old: the JWKS lists both keys, and the token verifies with the new one", async () => {
+    const before = JSON.parse((await doctor(["--kubeconfig", kc(1), "--json"])).stdout);
+    const { stdout } = await run(process.execPath, [
+      enforceLocalBin,
+      "rotate-key",
+      "--dir",
+      env.dir,
+      "--cluster",
+      "cluster-2",
+      "--keep-old",
+    ]);
+    const kid = stdout.trim();
+    const res = await doctor(["--kubeconfig", kc(1), "--json"]);
+    expect(res.code).toBe(0);
+    const after = JSON.parse(res.stdout);
+    expect(after.signingKeyIds).toEqual([...before.signingKeyIds, kid].sort());
+    expect(after.activeKeyId).toBe(kid);
+    expect(after.tokenSignature).toEqual({
+      status: "verified",
+      kid,
+      keySource: "uploaded",
+      against: UPLOADED,
+    });
   });
 
   test.each(["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"])(

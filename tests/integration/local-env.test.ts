@@ -1,7 +1,9 @@
 import { execFile } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { parse } from "yaml";
 import { get } from "../../local/control-plane/probe";
 import {
   enforceLocalBin,
@@ -36,6 +38,62 @@ describe("enforce-local: the shared two-cluster environment", () => {
       expect(discovery.jwks_uri).toBe(`${c.apiServer}/openid/v1/jwks`);
     },
   );
+
+  test("each agent stand-in is given only its API server, the cluster CA and a kubelet's bootstrap credential", async () => {
+    const { stdout } = await run("ps", ["-eo", "args"]);
+    const standIns = stdout
+      .split("\n")
+      .filter((l) => l.includes(path.join("local", "agent", "main.js")) && l.includes(env.dir));
+    expect(standIns).toHaveLength(env.clusters.length);
+    for (const c of env.clusters) {
+      const line = standIns.find((l) => l.includes(c.agentKubeconfig));
+      // No platform URL, no CA file, no admin kubeconfig: only how to reach the API server.
+      expect(
+        line
+          ?.split(" ")
+          .slice(2)
+          .map((a) => a.replace(/=.*/, "")),
+      ).toEqual(["--kubeconfig", "--status-file", "--heartbeat-seconds"]);
+      const kc = parse(fs.readFileSync(c.agentKubeconfig, "utf8")) as {
+        clusters: { cluster: { server: string } }[];
+        users: { user: Record<string, string> }[];
+      };
+      expect(kc.clusters.map((x) => x.cluster.server)).toEqual([c.apiServer]);
+      expect(kc.users).toHaveLength(1);
+      expect(Object.keys(kc.users[0]!.user).sort()).toEqual([
+        "client-certificate-data",
+        "client-key-data",
+      ]);
+      const cert = new crypto.X509Certificate(
+        Buffer.from(kc.users[0]!.user["client-certificate-data"]!, "base64"),
+      );
+      expect(cert.subject).toBe("CN=enforce-local:agent-kubelet");
+      // What a kubelet may do for the agent's pod, and nothing else.
+      const can = async (...args: string[]) =>
+        (
+          await kubectl(env, c.agentKubeconfig, ["auth", "can-i", ...args]).catch(
+            (err: { stdout?: string }) => err.stdout ?? "",
+          )
+        ).trim();
+      expect(await can("get", "statefulsets/meta-controlplane", "-n", "gulfstream")).toBe("yes");
+      expect(
+        await can(
+          "create",
+          "serviceaccounts/controller",
+          "--subresource=token",
+          "-n",
+          "gulfstream",
+        ),
+      ).toBe("yes");
+      expect(
+        await can("create", "serviceaccounts/default", "--subresource=token", "-n", "gulfstream"),
+      ).toBe("no");
+      expect(await can("list", "statefulsets", "-n", "gulfstream")).toBe("no");
+      expect(await can("patch", "statefulsets/meta-controlplane", "-n", "gulfstream")).toBe("no");
+      expect(await can("get", "secrets", "-n", "gulfstream")).toBe("no");
+      expect(await can("get", "configmaps", "-n", "gulfstream")).toBe("no");
+    }
+  });
 
   test("a TokenRequest for a service account returns a token signed by a published key", async () => {
     const c = env.clusters[0];

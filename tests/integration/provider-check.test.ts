@@ -2,11 +2,18 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { inspect } from "node:util";
 import { parse, stringify } from "yaml";
 import { checkConnection, type CheckedInputs } from "../../provider/check";
+import {
+  AGENT_AUDIENCE,
+  checkCluster,
+  type CheckOptions,
+} from "../../provider/checks/cluster-checks";
+import { verifyClusterToken } from "../../provider/checks/token-verification";
 import { UNKNOWN_VALUE } from "../../provider/inputs";
-import { USER_AGENT } from "../../provider/kube/client";
-import { eventually, kubectl, sharedEnv } from "../support/env";
+import { KubeClient, USER_AGENT } from "../../provider/kube/client";
+import { eventually, jwtHeader, kubectl, sharedEnv } from "../support/env";
 
 /**
  * The provider's `check` against the shared environment's real API servers (both `apiserver`
@@ -70,6 +77,20 @@ async function jwksKids(cluster: Cluster): Promise<string[]> {
     await kubectl(env, cluster.kubeconfig, ["get", "--raw", "/openid/v1/jwks"]),
   );
   return (jwks.keys as Array<{ kid: string }>).map((k) => k.kid).sort();
+}
+
+/** `checkCluster` itself, for what `check` does not keep: the token verification's outcome. */
+async function clusterFacts(cluster: Cluster, opts: Partial<CheckOptions> = {}) {
+  const client = await KubeClient.load({ kubeconfig: cluster.kubeconfig });
+  try {
+    return await checkCluster(client, {
+      connectivity: "auto",
+      exposeIssuerDiscovery: false,
+      ...opts,
+    });
+  } finally {
+    client.close();
+  }
 }
 
 async function namespaceUid(cluster: Cluster, name: string): Promise<string> {
@@ -143,6 +164,89 @@ describe("check against cluster-1 (more)", () => {
       "/api/v1/namespaces/kube-system/pods?dryRun=All",
       "/api/v1/namespaces/kube-system/serviceaccounts/default/token",
     ]);
+  });
+
+  test("a private check verifies the cluster's token against the JWKS that would be uploaded", async () => {
+    const { facts, problems } = await clusterFacts(cluster);
+    expect(problems).toEqual([]);
+    expect(facts.connectivity).toBe("private");
+    expect(facts.tokenSignature).toEqual({
+      status: "verified",
+      kid: facts.activeKeyId,
+      keySource: "uploaded",
+    });
+    expect(await jwksKids(cluster)).toContain(facts.activeKeyId);
+    // The token is kept for create's re-verification, but never shows when the facts are printed.
+    const token = facts.probeToken?.reveal() ?? "";
+    expect(jwtHeader(token).kid).toBe(facts.activeKeyId);
+    expect(JSON.stringify(facts)).not.toContain(token);
+    expect(inspect(facts, { depth: 5 })).not.toContain(token);
+  });
+
+  test("with the discovery binding, a public check verifies against the issuer's anonymous JWKS, one request more", async () => {
+    await kubectl(env, cluster.kubeconfig, BINDING_CMD.split(" ").slice(1));
+    try {
+      const { facts, problems } = await clusterFacts(cluster);
+      expect(problems).toEqual([]);
+      expect(facts.connectivity).toBe("public");
+      expect(facts.tokenSignature).toEqual({
+        status: "verified",
+        kid: facts.activeKeyId,
+        keySource: "anonymous",
+        jwksUri: `${cluster.issuer}/openid/v1/jwks`,
+      });
+
+      const previous = await checkConnection({}, news(cluster));
+      const { result, requests } = await requestsDuring(cluster, () =>
+        checkConnection(previous.inputs, news(cluster)),
+      );
+      expect(result.failures).toEqual([]);
+      expect(requests.length).toBeLessThanOrEqual(9);
+      // The discovery document, then its jwks_uri: both anonymous, as the platform fetches them.
+      expect(
+        requests.filter((r) => r.user.username === "system:anonymous").map((r) => r.requestURI),
+      ).toEqual(["/.well-known/openid-configuration", "/openid/v1/jwks"]);
+    } finally {
+      await kubectl(env, cluster.kubeconfig, [
+        "delete",
+        "clusterrolebinding",
+        "public-issuer-discovery",
+      ]);
+    }
+  });
+
+  test("the cluster's real token against another cluster's JWKS: a failure on connectivity naming the key", async () => {
+    const other = env.clusters[1];
+    const token = (
+      await kubectl(env, cluster.kubeconfig, [
+        "-n",
+        "kube-system",
+        "create",
+        "token",
+        "default",
+        `--audience=${AGENT_AUDIENCE}`,
+      ])
+    ).trim();
+    const kid = jwtHeader(token).kid;
+    const result = await verifyClusterToken({
+      token,
+      issuer: cluster.issuer,
+      jwks: JSON.parse(await kubectl(env, other.kubeconfig, ["get", "--raw", "/openid/v1/jwks"])),
+      keySource: "uploaded",
+      audience: AGENT_AUDIENCE,
+    });
+    expect(result).toEqual({
+      ok: false,
+      problem: {
+        check: "tokenSignature",
+        property: "connectivity",
+        reason:
+          `the token the cluster issues now is signed with key ${kid}, which the JWKS that would be uploaded ` +
+          `(the API server's /openid/v1/jwks) does not list (it lists ${(await jwksKids(other)).join(", ")})`,
+        remedy: expect.stringContaining("--service-account-signing-key-file"),
+      },
+    });
+    expect(JSON.stringify(result)).not.toContain(token);
   });
 
   test('connectivity "public" on a private cluster fails on connectivity, naming the binding command', async () => {

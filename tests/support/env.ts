@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import type { ReadyFile } from "../../local/control-plane/environment";
 import type { EnforceSection } from "../../local/enforce/services";
 import { PlatformClient } from "../../provider/platform";
+import type { AgentPlatform } from "../../provider/install/platform-settings";
 import { waitFor } from "../../local/control-plane/wait";
 
 const run = promisify(execFile);
@@ -124,6 +125,16 @@ export function control(env: ReadyFile, call: string, body: unknown): Promise<vo
     req.on("error", reject);
     req.end(JSON.stringify(body));
   });
+}
+
+/** Where the environment's Enforce emulator is, as a connection tells its agent. */
+export function emulatorPlatform(env: ReadyFile): AgentPlatform {
+  const enforce = env.enforce as EnforceSection;
+  return {
+    apiUrl: enforce.apiUrl,
+    issuerUrl: enforce.issuerUrl,
+    ca: fs.readFileSync(enforce.caFile, "utf8"),
+  };
 }
 
 /** A platform client of the environment's Enforce emulator; the caller closes it. */

@@ -1,4 +1,6 @@
 import { checkConnection } from "../../provider/check";
+import { agentPlatformOf } from "../../provider/install/platform-settings";
+import { resolvePlatformConfig } from "../../provider/platform";
 import { UNKNOWN_VALUE } from "../../provider/inputs";
 import type { KubeClient, KubeconfigSource } from "../../provider/kube/client";
 
@@ -98,5 +100,48 @@ describe("check before the cluster checks", () => {
     });
     expect(connect).toHaveBeenCalledWith({ kubeconfig: "/clusters/dev.yaml", context: undefined });
     expect(result.failures[0].reason).toContain("bad token [redacted]");
+  });
+});
+
+describe("check: the platform settings the agent will be given", () => {
+  const platform = {
+    apiUrl: "https://api.example",
+    issuerUrl: "https://issuer.example",
+    ca: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+  };
+
+  test("are part of the checked inputs, the CA by its digest, also while the cluster is unknown", async () => {
+    const connect = failingConnect("must not be called");
+    const result = await checkConnection({}, news({ kubeconfig: UNKNOWN_VALUE }), {
+      connect,
+      agentPlatform: () => platform,
+    });
+    expect(result.failures).toEqual([]);
+    expect(result.inputs).toMatchObject({
+      platform: {
+        apiUrl: "https://api.example",
+        issuerUrl: "https://issuer.example",
+        caSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      },
+    });
+    expect(JSON.stringify(result.inputs)).not.toContain("BEGIN CERTIFICATE");
+  });
+
+  test("a setting that cannot be used fails check naming it and the fix, before any connection", async () => {
+    const connect = failingConnect("must not be called");
+    const result = await checkConnection({}, news(), {
+      connect,
+      agentPlatform: () =>
+        agentPlatformOf(resolvePlatformConfig({ "enforce:caFile": "/nonexistent/ca.pem" }, {})),
+    });
+    expect(result.failures).toEqual([
+      {
+        property: "enforce:caFile",
+        reason: expect.stringMatching(
+          /^enforce:caFile names \/nonexistent\/ca\.pem, which cannot be read \(ENOENT\)\. Set it to the PEM file/,
+        ),
+      },
+    ]);
+    expect(connect).not.toHaveBeenCalled();
   });
 });

@@ -19,6 +19,7 @@ const spec = (over: Partial<InstallationSpec> = {}): InstallationSpec => ({
     webhookFailOpen: false,
   },
   agentImages: {},
+  platform: { apiUrl: "https://api.example", issuerUrl: "https://issuer.example" },
   ...over,
 });
 
@@ -165,5 +166,80 @@ describe("agent manifests", () => {
     expect(decode("identity-uid")).toBe("");
     expect(decode("cluster-name")).toBe("prod");
     expect(secret.metadata).toMatchObject({ name: "mcp-creds", namespace: "gulfstream" });
+  });
+
+  describe("platform settings", () => {
+    const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    const statefulSet = (objects: KubeObject[]) =>
+      find(objects, "StatefulSet", "meta-controlplane")!.spec as {
+        template: {
+          metadata: { annotations?: Record<string, string> };
+          spec: {
+            containers: {
+              name: string;
+              env: { name: string; value?: string; valueFrom?: unknown }[];
+              volumeMounts: { name: string; mountPath: string }[];
+            }[];
+            volumes: { name: string; configMap?: { name: string }; projected?: unknown }[];
+          };
+        };
+      };
+
+    test("go into ConfigMap gulfstream/config-platform, with the CA only when one is set", () => {
+      const without = find(agentObjects(spec()), "ConfigMap", "config-platform")!;
+      expect(without.metadata.namespace).toBe("gulfstream");
+      expect(without.data).toEqual({
+        "api-url": "https://api.example",
+        "issuer-url": "https://issuer.example",
+      });
+      const platform = { apiUrl: "https://a.example", issuerUrl: "https://i.example", ca: CA };
+      const withCa = find(agentObjects(spec({ platform })), "ConfigMap", "config-platform")!;
+      expect(withCa.data).toEqual({
+        "api-url": "https://a.example",
+        "issuer-url": "https://i.example",
+        "ca.crt": CA,
+      });
+    });
+
+    test("both agent containers read them: URLs from the ConfigMap, the CA as a mounted file", () => {
+      const tmpl = statefulSet(agentObjects(spec())).template;
+      for (const container of tmpl.spec.containers) {
+        const env = Object.fromEntries(container.env.map((e) => [e.name, e]));
+        expect(env.ENFORCE_API_URL!.valueFrom).toEqual({
+          configMapKeyRef: { name: "config-platform", key: "api-url" },
+        });
+        expect(env.ENFORCE_ISSUER_URL!.valueFrom).toEqual({
+          configMapKeyRef: { name: "config-platform", key: "issuer-url" },
+        });
+        expect(env.ENFORCE_CA_FILE!.value).toBe("/var/run/enforce/platform/ca.crt");
+        expect(container.volumeMounts).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({
+              name: "platform-ca",
+              mountPath: "/var/run/enforce/platform",
+            }),
+          ]),
+        );
+      }
+      expect(tmpl.spec.volumes.find((v) => v.name === "platform-ca")!.configMap).toMatchObject({
+        name: "config-platform",
+        optional: true,
+        items: [{ key: "ca.crt", path: "ca.crt" }],
+      });
+    });
+
+    test("a change of any setting changes the pod template's annotation, so the pods roll", () => {
+      const digest = (platform: InstallationSpec["platform"]) =>
+        statefulSet(agentObjects(spec({ platform }))).template.metadata.annotations![
+          "pulumi-enforce.dev/platform-config"
+        ];
+      const base = spec().platform;
+      const first = digest(base);
+      expect(first).toMatch(/^[0-9a-f]{64}$/);
+      expect(digest({ ...base })).toBe(first);
+      expect(digest({ ...base, apiUrl: "https://other.example" })).not.toBe(first);
+      expect(digest({ ...base, issuerUrl: "https://other.example" })).not.toBe(first);
+      expect(digest({ ...base, ca: CA })).not.toBe(first);
+    });
   });
 });

@@ -26,6 +26,7 @@ function state(over: Partial<ConnectionState> = {}): ConnectionState {
     issuer: "https://127.0.0.1:6443",
     kubeconfig: "apiVersion: v1\nkind: Config\n",
     ownsIssuerBinding: false,
+    platform: { apiUrl: "https://api.example", issuerUrl: "https://issuer.example", caSha256: "" },
     profiles: ["enforcer"],
     registeredAt: "2026-11-20T12:00:05Z",
     registrationTimeout: "5m",
@@ -54,6 +55,7 @@ function news(over: Record<string, unknown> = {}, observed: Record<string, unkno
     exposeIssuerDiscovery: s.exposeIssuerDiscovery,
     group: s.group,
     kubeconfig: s.kubeconfig,
+    platform: s.platform,
     profiles: s.profiles,
     registrationTimeout: s.registrationTimeout,
     registrationTimeoutSeconds: s.registrationTimeoutSeconds,
@@ -142,6 +144,9 @@ describe("diffConnection", () => {
     ["registrationTimeout", { registrationTimeout: "10m", registrationTimeoutSeconds: 600 }],
     ["connectivity", { connectivity: "private" }],
     ["exposeIssuerDiscovery", { exposeIssuerDiscovery: true }],
+    ["platform", { platform: { ...state().platform, apiUrl: "https://api.other.example" } }],
+    ["platform", { platform: { ...state().platform, issuerUrl: "https://issuer.other.example" } }],
+    ["platform", { platform: { ...state().platform, caSha256: "ab".repeat(32) } }],
   ])("updates %s in place", (name, over) => {
     expect(diffConnection(state(), news(over), NOW)).toEqual({
       changes: true,
