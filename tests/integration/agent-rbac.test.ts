@@ -6,12 +6,9 @@ import { readStatusFile, type AgentStatus } from "../../local/agent/agent";
 import type { EnforceSection } from "../../local/enforce/services";
 import type { CheckedInputs } from "../../provider/check";
 import { createImplementation } from "../../provider/impl";
-import { newConnectionId } from "../../provider/install/ownership";
-import { KubeClient } from "../../provider/kube/client";
-import type { LifecycleContext } from "../../provider/lifecycle/context";
 import {
   emulatorClient,
-  emulatorPlatform,
+  emulatorContext,
   eventually,
   kubectl,
   repoRoot,
@@ -33,17 +30,8 @@ describe("the agent acts with the rights the connection installed", () => {
   let agentDir: string;
   const progress: string[] = [];
 
-  const provider = createImplementation(
-    (): LifecycleContext => ({
-      connect: (source) => KubeClient.load(source),
-      platform: () => emulatorClient(env.ready),
-      agentPlatform: () => emulatorPlatform(env.ready),
-      now: () => new Date(),
-      progress: (line) => progress.push(line),
-      newConnectionId,
-      registrationPollMs: 200,
-      progressEveryMs: 5000,
-    }),
+  const provider = createImplementation(() =>
+    emulatorContext(() => env.ready, progress, { progressEveryMs: 5000 }),
   );
   const cluster = () => env.ready.clusters[0]!;
   const k = (args: string[], input?: string) =>
@@ -67,6 +55,19 @@ describe("the agent acts with the rights the connection installed", () => {
   const statusFile = () => path.join(agentDir, "status.json");
   const logFile = () => path.join(agentDir, "agent.log");
   const status = (): AgentStatus | undefined => readStatusFile(statusFile());
+
+  /** Replaces the rules of the installed Role gulfstream-secrets, as an operator would by hand. */
+  const setSecretRules = (rules: unknown[]) =>
+    k([
+      "-n",
+      "gulfstream",
+      "patch",
+      "role",
+      "gulfstream-secrets",
+      "--type=json",
+      "-p",
+      JSON.stringify([{ op: "replace", path: "/rules", value: rules }]),
+    ]);
 
   /** The stand-in as enforce-local starts it: the bootstrap kubeconfig and nothing else. */
   function startAgent(): void {
@@ -129,16 +130,7 @@ describe("the agent acts with the rights the connection installed", () => {
         verbs: expect.arrayContaining(["list", "watch"]),
       }),
     ]);
-    await k([
-      "-n",
-      "gulfstream",
-      "patch",
-      "role",
-      "gulfstream-secrets",
-      "--type=json",
-      "-p",
-      '[{"op":"replace","path":"/rules","value":[]}]',
-    ]);
+    await setSecretRules([]);
 
     startAgent();
     const refused = await eventually(
@@ -156,16 +148,7 @@ describe("the agent acts with the rights the connection installed", () => {
     expect((await enforceClusters()).length).toBe(0);
 
     // Restored by hand, as an operator would: no reinstall, the agent retries and registers.
-    await k([
-      "-n",
-      "gulfstream",
-      "patch",
-      "role",
-      "gulfstream-secrets",
-      "--type=json",
-      "-p",
-      JSON.stringify([{ op: "replace", path: "/rules", value: role.rules }]),
-    ]);
+    await setSecretRules(role.rules);
     const created = await creating;
     expect(created.outs).toMatchObject({ inviteId: "" });
     const registered = await eventually("the agent to register", async () => {

@@ -5,9 +5,8 @@ import type { CheckedInputs, Observed } from "../../provider/check";
 import { PartialFailureError } from "../../provider/errors";
 import { createImplementation } from "../../provider/impl";
 import { listObjects } from "../../provider/install/uninstall";
-import { MANAGED_SELECTOR, newConnectionId } from "../../provider/install/ownership";
+import { MANAGED_SELECTOR } from "../../provider/install/ownership";
 import { KubeClient } from "../../provider/kube/client";
-import type { LifecycleContext } from "../../provider/lifecycle/context";
 import { STATE_KEYS } from "../../provider/lifecycle/state";
 import { PlatformClient, type AuditEntry, type Cluster } from "../../provider/platform";
 import { readStatusFile } from "../../local/agent/agent";
@@ -16,7 +15,7 @@ import { AGENT_SUBJECT } from "../../provider/install/names";
 import {
   control,
   emulatorClient,
-  emulatorPlatform,
+  emulatorContext,
   eventually,
   kubectl,
   startOwnEnv,
@@ -38,16 +37,10 @@ describe("EnforceClusterConnection lifecycle", () => {
   let clockOffsetMs = 0;
 
   const platformClient = () => emulatorClient(env.ready);
-  const ctx = (): LifecycleContext => ({
-    connect: (source) => KubeClient.load(source),
-    platform: platformClient,
-    agentPlatform: () => emulatorPlatform(env.ready),
-    now: () => new Date(Date.now() + clockOffsetMs),
-    progress: (line) => progress.push(line),
-    newConnectionId,
-    registrationPollMs: 200,
-    progressEveryMs: 3000,
-  });
+  const ctx = () =>
+    emulatorContext(() => env.ready, progress, {
+      now: () => new Date(Date.now() + clockOffsetMs),
+    });
   const provider = createImplementation(ctx);
 
   const cluster = (i: number) => env.ready.clusters[i]!;

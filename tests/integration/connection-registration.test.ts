@@ -5,11 +5,10 @@ import type { EnforceSection } from "../../local/enforce/services";
 import type { CheckedInputs } from "../../provider/check";
 import { PartialFailureError } from "../../provider/errors";
 import { createImplementation } from "../../provider/impl";
-import { newConnectionId } from "../../provider/install/ownership";
 import { KubeClient } from "../../provider/kube/client";
-import type { LifecycleContext } from "../../provider/lifecycle/context";
 import {
   emulatorClient,
+  emulatorContext,
   eventually,
   repoRoot,
   startOwnEnv,
@@ -30,16 +29,8 @@ describe("EnforceClusterConnection registration wait", () => {
   const progress: string[] = [];
 
   const platformClient = () => emulatorClient(env.ready);
-  const provider = createImplementation(
-    (): LifecycleContext => ({
-      connect: (source) => KubeClient.load(source),
-      platform: platformClient,
-      now: () => new Date(),
-      progress: (line) => progress.push(line),
-      newConnectionId,
-      registrationPollMs: 200,
-      progressEveryMs: 2000,
-    }),
+  const provider = createImplementation(() =>
+    emulatorContext(() => env.ready, progress, { progressEveryMs: 2000 }),
   );
 
   beforeAll(async () => {
@@ -120,17 +111,14 @@ describe("EnforceClusterConnection registration wait", () => {
       expect(progress.some((l) => l.startsWith("still waiting for the agent"))).toBe(true);
 
       // The agent starts: the next `up` (an update of the partial connection) completes it.
+      // As enforce-local runs it: the kubelet's credential only; where the platform is, it
+      // reads from what the connection installed.
       const partial = err as PartialFailureError;
       agent = spawn(
         process.execPath,
         [
           path.join(repoRoot, "dist/local/agent/main.js"),
-          "--kubeconfig",
-          env.ready.clusters[0]!.kubeconfig,
-          "--issuer-url",
-          enforce.issuerUrl,
-          "--issuer-ca-file",
-          enforce.caFile,
+          `--kubeconfig=${env.ready.clusters[0]!.agentKubeconfig}`,
         ],
         { stdio: "ignore" },
       );

@@ -4,7 +4,9 @@ import { promisify } from "node:util";
 import { PlatformClient, PlatformHttpError } from "../../provider/platform";
 import { readStatusFile, type AgentStatus } from "../../local/agent/agent";
 import type { EnforceSection } from "../../local/enforce/services";
+import { AgentInstall } from "../support/agent-install";
 import {
+  emulatorPlatform,
   enforceLocalBin,
   eventually,
   kubectl,
@@ -15,7 +17,6 @@ import {
 
 const run = promisify(execFile);
 const AGENT_SUBJECT = "system:serviceaccount:gulfstream:controller";
-const AGENT_LABELS = { "app.kubernetes.io/name": "meta-controlplane" };
 const BINDING = [
   "create",
   "clusterrolebinding",
@@ -33,6 +34,7 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
   let env: OwnEnv;
   let enforce: EnforceSection;
   let client: PlatformClient;
+  const installers: AgentInstall[] = [];
   const secretsSeen: string[] = [];
 
   const kc = (i: number) => env.ready.clusters[i].kubeconfig;
@@ -49,8 +51,12 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
       token: enforce.token,
       ca: fs.readFileSync(enforce.caFile, "utf8"),
     });
+    for (const cluster of env.ready.clusters) {
+      installers.push(await AgentInstall.connect(cluster.kubeconfig));
+    }
   });
   afterAll(async () => {
+    for (const installer of installers) installer.close();
     client?.close();
     await stopOwnEnv(env);
   });
@@ -62,52 +68,14 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
   }
 
   /**
-   * Writes what the installer writes: namespace, service account, the agent's
-   * StatefulSet (the stand-in acts only while it exists; its pod never runs
-   * here) and mcp-creds.
+   * Installs the agent's objects as a connection renders them, with this environment's
+   * emulator as the platform (so the environment's own stand-in learns from the cluster where
+   * to register), and makes mcp-creds hold `data`. Resolves with the namespace UID.
    */
   async function install(i: number, data: Record<string, string>): Promise<string> {
-    const objects = [
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "gulfstream" } },
-      {
-        apiVersion: "v1",
-        kind: "ServiceAccount",
-        metadata: { name: "controller", namespace: "gulfstream" },
-      },
-      {
-        apiVersion: "apps/v1",
-        kind: "StatefulSet",
-        metadata: { name: "meta-controlplane", namespace: "gulfstream" },
-        spec: {
-          selector: { matchLabels: AGENT_LABELS },
-          template: {
-            metadata: { labels: AGENT_LABELS },
-            spec: { containers: [{ name: "agent", image: "example.invalid/agent:1" }] },
-          },
-        },
-      },
-      {
-        apiVersion: "v1",
-        kind: "Secret",
-        metadata: { name: "mcp-creds", namespace: "gulfstream" },
-        stringData: data,
-      },
-    ];
-    await kubectl(
-      env.ready,
-      kc(i),
-      ["apply", "-f", "-"],
-      JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
-    );
-    return (
-      await kubectl(env.ready, kc(i), [
-        "get",
-        "namespace",
-        "gulfstream",
-        "-o",
-        "jsonpath={.metadata.uid}",
-      ])
-    ).trim();
+    const { namespaceUid } = await installers[i]!.install(emulatorPlatform(env.ready));
+    await installers[i]!.writeCreds(data);
+    return namespaceUid;
   }
 
   /** The Events the agent stand-in reported on its StatefulSet in cluster `i`. */

@@ -8,6 +8,9 @@ import type { ReadyFile } from "../../local/control-plane/environment";
 import type { EnforceSection } from "../../local/enforce/services";
 import { PlatformClient } from "../../provider/platform";
 import type { AgentPlatform } from "../../provider/install/platform-settings";
+import { newConnectionId } from "../../provider/install/ownership";
+import { KubeClient } from "../../provider/kube/client";
+import type { LifecycleContext } from "../../provider/lifecycle/context";
 import { waitFor } from "../../local/control-plane/wait";
 
 const run = promisify(execFile);
@@ -134,6 +137,28 @@ export function emulatorPlatform(env: ReadyFile): AgentPlatform {
     apiUrl: enforce.apiUrl,
     issuerUrl: enforce.issuerUrl,
     ca: fs.readFileSync(enforce.caFile, "utf8"),
+  };
+}
+
+/**
+ * The provider's lifecycle context against the environment's emulator (read when called, as
+ * suites start their environment in beforeAll), fast polls, progress lines into `progress`.
+ */
+export function emulatorContext(
+  env: () => ReadyFile,
+  progress: string[],
+  over: Partial<LifecycleContext> = {},
+): LifecycleContext {
+  return {
+    connect: (source) => KubeClient.load(source),
+    platform: () => emulatorClient(env()),
+    agentPlatform: () => emulatorPlatform(env()),
+    now: () => new Date(),
+    progress: (line) => progress.push(line),
+    newConnectionId,
+    registrationPollMs: 200,
+    progressEveryMs: 3000,
+    ...over,
   };
 }
 
