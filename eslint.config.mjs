@@ -32,6 +32,7 @@ export default tseslint.config(
   {
     files: [
       "bin/**",
+      "local/bin/**",
       "scripts/**",
       "local/**/cli*.ts",
       "provider/cli/**",

@@ -27,12 +27,13 @@ function step(title, cmd, args, env) {
 }
 
 step("type-check", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]);
+step("clean dist", process.execPath, [path.join(root, "scripts/clean.js")]);
 step("build", bin("tsc"), ["-p", "tsconfig.build.json"]);
 step("build examples/local", bin("tsc"), ["-p", "examples/local/tsconfig.json"]);
 // The API reference must build without warnings: every public symbol documented.
 step("docs", bin("typedoc"), ["--emit", "none"]);
 step("examples", process.execPath, [path.join(root, "scripts/examples.js")]);
-step("toolchain", process.execPath, [path.join(root, "bin/enforce-local.js"), "build"]);
+step("toolchain", process.execPath, [path.join(root, "local/bin/enforce-local.js"), "build"]);
 
 process.stderr.write("\n== jest\n");
 const results = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "jest-results-")), "results.json");

@@ -17,6 +17,16 @@ export type { AgentImageName, Connectivity, NamespaceEnforcementMode, Profile };
 /** How a connected cluster proves its identity to Enforce, once resolved. */
 export type ResolvedConnectivity = "public" | "private";
 
+/** The platform settings a connection installed for its agent (its `platform` output). */
+export interface PlatformSettingsOutput {
+  /** The platform API's base URL (`enforce:apiUrl`). */
+  apiUrl: string;
+  /** SHA-256 (hex) of the CA bundle the agent trusts besides the system roots; `""` without one. */
+  caSha256: string;
+  /** The platform issuer's base URL (`enforce:issuerUrl`), where the agent registers. */
+  issuerUrl: string;
+}
+
 /** Settings of the agent's admission webhook and policy controller (the CLI's `--opt`). */
 export interface EnforcerOptionsArgs {
   /**
@@ -141,7 +151,7 @@ const RESOURCE_TOKEN = `pulumi-nodejs:dynamic:${RESOURCE_TYPE}`;
  * @example
  * ```ts
  * new EnforceClusterConnection("prod-eu", {
- *   kubeconfig: cluster.kubeconfig,
+ *   kubeconfig: cluster.kubeconfigJson, // e.g. an @pulumi/eks Cluster
  *   group: "0123456789abcdef0123456789abcdef01234567",
  * });
  * ```
@@ -166,6 +176,12 @@ export class EnforceClusterConnection extends pulumi.dynamic.Resource {
   declare readonly registeredAt: pulumi.Output<string>;
   /** When a private connection's identity is renewed next (RFC 3339); `""` for public ones. */
   declare readonly renewAt: pulumi.Output<string>;
+  /**
+   * Where the agent was told Enforce is (ConfigMap `gulfstream/config-platform`): the API and
+   * issuer URLs from `enforce:apiUrl` and `enforce:issuerUrl`, and the SHA-256 of the
+   * `enforce:caFile` bundle (`""` without one).
+   */
+  declare readonly platform: pulumi.Output<PlatformSettingsOutput>;
 
   /**
    * @param name The resource name; also the default `clusterName`.
@@ -200,6 +216,7 @@ export class EnforceClusterConnection extends pulumi.dynamic.Resource {
         identityId: undefined,
         registeredAt: undefined,
         renewAt: undefined,
+        platform: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }),
       undefined,

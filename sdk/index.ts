@@ -12,6 +12,7 @@ export {
   type EnforceClusterConnectionArgs,
   type EnforcerOptionsArgs,
   type NamespaceEnforcementMode,
+  type PlatformSettingsOutput,
   type Profile,
   type ResolvedConnectivity,
 } from "./connection";

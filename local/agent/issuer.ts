@@ -1,16 +1,16 @@
 /**
- * The issuer as the agent uses it: the platform package's {@link IssuerClient}
+ * The issuer as the agent uses it: the {@link IssuerClient} of `local/platform`
  * over a dispatcher the agent owns, so stopping can cut in-flight requests
  * instead of waiting for them, and the emulator's CA can be trusted.
  */
 import { rootCertificates } from "node:tls";
 import { Agent } from "undici";
 import {
-  IssuerClient,
   PlatformHttpError,
   PlatformResponseError,
   PlatformUnreachableError,
 } from "../../provider/platform";
+import { IssuerClient } from "../platform";
 
 /** An issuer client and how to tear down its connections. */
 export interface AgentIssuer {

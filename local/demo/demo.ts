@@ -27,13 +27,13 @@ export interface DemoOptions {
   output: (text: string) => void;
 }
 
-/** The repository (or installed package) root. */
+/** The repository root. */
 const ROOT = path.join(
   __dirname,
   ...(__filename.endsWith(".ts") ? ["..", ".."] : ["..", "..", ".."]),
 );
 const EXAMPLE_DIR = path.join(ROOT, "examples", "local");
-const ENFORCE_LOCAL = path.join(ROOT, "bin", "enforce-local.js");
+const ENFORCE_LOCAL = path.join(ROOT, "local", "bin", "enforce-local.js");
 /** The demo stack's passphrase: it encrypts secrets in a state file that exists only locally. */
 export const DEMO_PASSPHRASE = "enforce-local-demo";
 const STACK = "demo";

@@ -4,9 +4,11 @@ import * as path from "node:path";
 let cached: string | undefined;
 
 /**
- * The directory holding this package's package.json. Code runs both from
- * TypeScript sources (tests) and from `dist/` (the published bins), so the
- * depth below the root differs; walking up finds it either way.
+ * The repository root: the directory holding the package.json of
+ * pulumi-enforce (local/ has a package.json of its own, which is skipped).
+ * Code runs both from TypeScript sources (tests) and from `dist/` (the
+ * enforce-local bin), so the depth below the root differs; walking up finds
+ * it either way.
  */
 export function packageRoot(): string {
   if (cached) return cached;

@@ -10,7 +10,8 @@ import { describeKeySource } from "../checks/token-verification";
 import { KubeClient } from "../kube/client";
 import { KubeError } from "../kube/errors";
 
-const USAGE = `usage: pulumi-enforce doctor --kubeconfig PATH [--context NAME] [--connectivity auto|public|private] [--json]
+/** The command line `doctor` takes. */
+export const USAGE = `usage: pulumi-enforce doctor --kubeconfig PATH [--context NAME] [--connectivity auto|public|private] [--json]
 
 Checks that a cluster can be connected to Enforce: service account token
 volume projection, the TokenRequest API, service account issuer discovery,

@@ -1,12 +1,9 @@
-import { doctor } from "./doctor";
+import { doctor, USAGE } from "./doctor";
 
 /** Entry of the `pulumi-enforce` bin. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "doctor") return doctor(rest);
-  process.stderr.write(
-    `usage: pulumi-enforce doctor --kubeconfig PATH [--context NAME] [--json]\n` +
-      (command ? `unknown command "${command}"\n` : ""),
-  );
+  process.stderr.write((command ? `unknown command "${command}"\n` : "") + USAGE);
   return 2;
 }

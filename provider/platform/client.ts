@@ -4,24 +4,16 @@
  * @module
  */
 import type { Agent, Dispatcher } from "undici";
-import { DEFAULT_ISSUER_URL, PLATFORM_SETTINGS, missingTokenError } from "./config";
+import { PLATFORM_SETTINGS, missingTokenError } from "./config";
 import { PlatformHttpError } from "./errors";
-import {
-  decodeAuditEntry,
-  decodeCluster,
-  decodeEmpty,
-  decodeIdentity,
-  decodeInvite,
-  decodeItems,
-} from "./internal/decode";
+import { decodeCluster, decodeIdentity, decodeInvite } from "./internal/decode";
+import { decodeEmpty, decodeItems } from "./internal/json";
 import { idPath, withQuery } from "./internal/paths";
 import { requireText, setupTransport } from "./internal/setup";
 import { isWellFormedToken } from "./internal/token";
 import { send, type CallSpec, type Transport } from "./internal/transport";
-import { IssuerClient } from "./issuer-client";
 import type { RetryOptions } from "./retry";
 import type {
-  AuditEntry,
   Cluster,
   ClusterFilter,
   CreateIdentityOptions,
@@ -39,8 +31,6 @@ export const MAX_INVITE_TTL_SECONDS = 168 * 3600;
 export interface PlatformClientOptions {
   /** Base URL of the platform API: https, or http on a loopback host. */
   apiUrl: string;
-  /** Base URL of the issuer, for {@link PlatformClient.issuer}. @default "https://issuer.enforce.dev" */
-  issuerUrl?: string;
   /**
    * The platform token. May be absent: then every API call rejects with a
    * `PlatformConfigError` naming `enforce:token`, and nothing is sent.
@@ -68,8 +58,6 @@ export interface PlatformClientOptions {
 export class PlatformClient {
   /** The API base URL, without trailing slash. */
   readonly apiUrl: string;
-  /** Client of the issuer, sharing this client's connections and retry policy. */
-  readonly issuer: IssuerClient;
   readonly #transport: Transport;
   readonly #owned: Agent | undefined;
   readonly #token: string | undefined;
@@ -93,12 +81,6 @@ export class PlatformClient {
     this.#transport = transport;
     this.#owned = owned;
     this.apiUrl = transport.baseUrl.href.replace(/\/+$/, "");
-    this.issuer = new IssuerClient({
-      issuerUrl: options.issuerUrl ?? DEFAULT_ISSUER_URL,
-      dispatcher: transport.dispatcher,
-      timeoutMs: transport.timeoutMs,
-      retry: transport.retry,
-    });
   }
 
   /**
@@ -211,19 +193,6 @@ export class PlatformClient {
   /** `DELETE /tenant/v1/clusters/{id}`; `false` if it did not exist. */
   async deleteCluster(id: Uidp): Promise<boolean> {
     return this.#delete("deleteCluster", idPath("/tenant/v1/clusters", id, "id"));
-  }
-
-  /** The local emulator's audit log (`GET /_emulator/v1/audit`), entries after `after`. */
-  async audit(after?: number): Promise<AuditEntry[]> {
-    if (after !== undefined && (!Number.isInteger(after) || after < 0)) {
-      throw new TypeError(`after must be a non-negative integer, got ${String(after)}`);
-    }
-    return this.#call({
-      call: "audit",
-      method: "GET",
-      path: withQuery("/_emulator/v1/audit", [["after", after]]),
-      decode: (json, fail) => decodeItems(json, fail, decodeAuditEntry),
-    });
   }
 
   /** Closes the client's own connections; an injected dispatcher is left open. Idempotent. */

@@ -8,10 +8,7 @@ import { PlatformClient, type PlatformClientOptions } from "./client";
 import type { PlatformConfig } from "./config";
 
 /** Client options that do not come from the platform settings. */
-export type PlatformClientExtras = Omit<
-  PlatformClientOptions,
-  "apiUrl" | "issuerUrl" | "token" | "ca"
->;
+export type PlatformClientExtras = Omit<PlatformClientOptions, "apiUrl" | "token" | "ca">;
 
 /**
  * A {@link PlatformClient} for resolved settings, trusting `caFile` if set.
@@ -26,7 +23,6 @@ export function platformClientFromConfig(
   return new PlatformClient({
     ...extras,
     apiUrl: config.apiUrl,
-    issuerUrl: config.issuerUrl,
     token: config.token,
     ca: config.caFile === undefined ? undefined : readCaFile(config.caFile),
   });

@@ -1,5 +1,5 @@
 /**
- * Typed client of the Enforce platform API and issuer.
+ * Typed client of the Enforce platform API.
  *
  * @module
  */
@@ -39,5 +39,4 @@ export {
 } from "./retry";
 export { createPlatformDispatcher, type PlatformDispatcherOptions } from "./dispatcher";
 export { PlatformClient, MAX_INVITE_TTL_SECONDS, type PlatformClientOptions } from "./client";
-export { IssuerClient, type IssuerClientOptions } from "./issuer-client";
 export { platformClientFromConfig, type PlatformClientExtras } from "./from-config";

@@ -1,6 +1,7 @@
 /**
- * JSON shapes of the Enforce platform API and issuer, as described in
- * `docs/platform-api.md`. Field names are the wire names (grpc-gateway
+ * JSON shapes of the Enforce platform API, as described in
+ * `docs/platform-api.md` (the issuer's, which only the agent uses, are in
+ * `local/platform/types.ts`). Field names are the wire names (grpc-gateway
  * lowerCamelCase); times are RFC 3339 strings in UTC.
  *
  * @module
@@ -116,67 +117,6 @@ export interface CreateIdentityOptions {
   /** The JWKS, as a JSON string or an object (serialised as-is). */
   issuerKeys: string | JsonWebKeySet;
   expiration: Date;
-}
-
-/** One entry of the emulator's audit log; query strings and bodies are left out. */
-export interface AuditEntry {
-  seq: number;
-  time: string;
-  method: string;
-  path: string;
-  status: number;
-}
-
-/** Body of `POST /auth/v1/register`, sent by the agent with its cluster token. */
-export interface RegisterRequest {
-  /** The invite code: a credential. */
-  code: string;
-  remoteId: string;
-  clusterName: string;
-  clusterDescription: string;
-  /** Present for private clusters: the static-key identity to verify the token against. */
-  identityId?: string;
-  profiles?: string[];
-  enforcerOptions?: EnforcerOptions;
-  agentVersion?: string;
-}
-
-/** Answer to a successful registration. */
-export interface RegisterResponse {
-  identity: string;
-  group: string;
-  clusterId: Uidp;
-}
-
-/** Body of `POST /sts/exchange`. */
-export interface ExchangeRequest {
-  aud: string[];
-  scope: string;
-  identity: string;
-  cap: string[];
-}
-
-/** Answer of the token exchange; `token` is a credential. */
-export interface ExchangeResponse {
-  token: string;
-}
-
-/** Body of `POST /auth/v1/heartbeat`. */
-export interface HeartbeatRequest {
-  clusterId: Uidp;
-  agentVersion?: string;
-}
-
-/** Answer of a heartbeat. */
-export interface HeartbeatResponse {
-  lastSeen: string;
-}
-
-/** The issuer's OpenID discovery document; fields beyond these are kept as they come. */
-export interface DiscoveryDocument {
-  issuer: string;
-  jwks_uri: string;
-  [field: string]: unknown;
 }
 
 /** A grpc-gateway error body. */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
@@ -39,7 +40,11 @@ describe("the platform settings reach the agent through the cluster", () => {
         group: first.group,
         registrationTimeout: "2m",
       });
-      return { clusterId: conn.clusterId, connectivity: conn.connectivity };
+      return {
+        clusterId: conn.clusterId,
+        connectivity: conn.connectivity,
+        platform: conn.platform,
+      };
     });
   }, 600_000);
   afterAll(async () => {
@@ -62,7 +67,6 @@ describe("the platform settings reach the agent through the cluster", () => {
   async function clustersAt(p: EmulatorSection) {
     const client = new PlatformClient({
       apiUrl: p.apiUrl,
-      issuerUrl: p.issuerUrl,
       token: p.token,
       ca: fs.readFileSync(p.caFile, "utf8"),
     });
@@ -100,6 +104,11 @@ describe("the platform settings reach the agent through the cluster", () => {
     expect(up.summary.resourceChanges).toMatchObject({ create: 2 });
     const clusterId = up.outputs.clusterId!.value as string;
     expect(up.outputs.connectivity!.value).toBe("private");
+    expect(up.outputs.platform!.value).toEqual({
+      apiUrl: second.apiUrl,
+      caSha256: createHash("sha256").update(fs.readFileSync(second.caFile, "utf8")).digest("hex"),
+      issuerUrl: second.issuerUrl,
+    });
 
     expect((await clustersAt(second)).map((c) => c.id)).toEqual([clusterId]);
     expect(await clustersAt(first)).toEqual([]);
@@ -130,6 +139,7 @@ describe("the platform settings reach the agent through the cluster", () => {
     expect(up.summary.resourceChanges).toMatchObject({ update: 1 });
     expect(up.summary.resourceChanges).not.toHaveProperty("replace");
     const clusterId = up.outputs.clusterId!.value as string;
+    expect(up.outputs.platform!.value).toMatchObject({ apiUrl: first.apiUrl });
     expect((await clustersAt(first)).map((c) => c.id)).toEqual([clusterId]);
     expect(agentStatus()).toMatchObject({ state: "registered", clusterId });
     // The agent was not reinstalled: the same namespace (remoteId), its settings rolled.

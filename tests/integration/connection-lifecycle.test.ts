@@ -8,12 +8,14 @@ import { listObjects } from "../../provider/install/uninstall";
 import { MANAGED_SELECTOR } from "../../provider/install/ownership";
 import { KubeClient } from "../../provider/kube/client";
 import { STATE_KEYS } from "../../provider/lifecycle/state";
-import { PlatformClient, type AuditEntry, type Cluster } from "../../provider/platform";
+import { PlatformClient, type Cluster } from "../../provider/platform";
+import type { AuditClient, AuditEntry } from "../../local/platform";
 import { readStatusFile } from "../../local/agent/agent";
 import { BOOTSTRAP_USER } from "../../local/control-plane/agent-bootstrap";
 import { AGENT_SUBJECT } from "../../provider/install/names";
 import {
   control,
+  emulatorAuditClient,
   emulatorClient,
   emulatorContext,
   eventually,
@@ -33,6 +35,7 @@ describe("EnforceClusterConnection lifecycle", () => {
   let env: OwnEnv;
   let enforce: EnforceSection;
   let platform: PlatformClient;
+  let auditTrail: AuditClient;
   const progress: string[] = [];
   let clockOffsetMs = 0;
 
@@ -50,9 +53,11 @@ describe("EnforceClusterConnection lifecycle", () => {
     env = await startOwnEnv(["--clusters", "2"]);
     enforce = env.ready.enforce as EnforceSection;
     platform = platformClient();
+    auditTrail = emulatorAuditClient(env.ready);
   }, 600_000);
   afterAll(async () => {
     await platform?.close();
+    await auditTrail?.close();
     await stopOwnEnv(env);
   });
   afterEach(() => {
@@ -117,7 +122,7 @@ describe("EnforceClusterConnection lifecycle", () => {
   const identitiesIn = () => platform.listIdentities({ childrenOf: enforce.group });
 
   async function audit(): Promise<AuditEntry[]> {
-    return platform.audit();
+    return auditTrail.audit();
   }
 
   /** Creates and deletes an invite per registration: every invite created was deleted again. */
@@ -508,17 +513,29 @@ describe("EnforceClusterConnection lifecycle", () => {
 
   test("an API server outage mid-create leaves a partial connection that update completes and delete removes", async () => {
     const inputs = await checked(0, { registrationTimeout: "40s" });
-    const creating = provider.create(inputs).then(
+    // The real API server stops right after it created the agent namespace, before the apply's
+    // next stage: the provider's client is the real one, only the moment is chosen here.
+    const outage = createImplementation(() =>
+      emulatorContext(() => env.ready, progress, {
+        connect: async (source) => {
+          const client = await KubeClient.load(source);
+          const apply = client.apply.bind(client);
+          client.apply = async <T>(path: string, object: unknown, fieldManager: string) => {
+            const res = await apply<T>(path, object, fieldManager);
+            const { kind, metadata } = object as { kind: string; metadata: { name: string } };
+            if (kind === "Namespace" && metadata.name === "gulfstream") {
+              await control(env.ready, "/stop-apiserver", { cluster: "cluster-1" });
+            }
+            return res;
+          };
+          return client;
+        },
+      }),
+    );
+    const err = await outage.create(inputs).then(
       () => undefined,
-      (err: unknown) => err,
+      (e: unknown) => e,
     );
-    await eventually(
-      "the agent namespace to appear",
-      async () => ((await namespaceUid(0)) ? true : undefined),
-      60_000,
-    );
-    await control(env.ready, "/stop-apiserver", { cluster: "cluster-1" });
-    const err = await creating;
     await control(env.ready, "/start-apiserver", { cluster: "cluster-1" });
 
     expect(err).toBeInstanceOf(PartialFailureError);

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import { promisify } from "node:util";
 import { PlatformClient, PlatformHttpError } from "../../provider/platform";
+import { AuditClient, IssuerClient } from "../../local/platform";
 import { readStatusFile, type AgentStatus } from "../../local/agent/agent";
 import type { EnforceSection } from "../../local/enforce/services";
 import { AgentInstall } from "../support/agent-install";
@@ -34,6 +35,8 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
   let env: OwnEnv;
   let enforce: EnforceSection;
   let client: PlatformClient;
+  let issuer: IssuerClient;
+  let auditTrail: AuditClient;
   const installers: AgentInstall[] = [];
   const secretsSeen: string[] = [];
 
@@ -45,19 +48,17 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
     env = await startOwnEnv(["--clusters", "2"]);
     enforce = env.ready.enforce as EnforceSection;
     secretsSeen.push(enforce.token);
-    client = new PlatformClient({
-      apiUrl: enforce.apiUrl,
-      issuerUrl: enforce.issuerUrl,
-      token: enforce.token,
-      ca: fs.readFileSync(enforce.caFile, "utf8"),
-    });
+    const ca = fs.readFileSync(enforce.caFile, "utf8");
+    client = new PlatformClient({ apiUrl: enforce.apiUrl, token: enforce.token, ca });
+    issuer = new IssuerClient({ issuerUrl: enforce.issuerUrl, ca });
+    auditTrail = new AuditClient({ apiUrl: enforce.apiUrl, token: enforce.token, ca });
     for (const cluster of env.ready.clusters) {
       installers.push(await AgentInstall.connect(cluster.kubeconfig));
     }
   });
   afterAll(async () => {
     for (const installer of installers) installer.close();
-    client?.close();
+    await Promise.all([client?.close(), issuer?.close(), auditTrail?.close()]);
     await stopOwnEnv(env);
   });
 
@@ -344,7 +345,7 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
       [wrongAudience, /audience/i],
       [wrongSubject, /subject/i],
     ] as const) {
-      const err = await client.issuer.register(token, body).then(
+      const err = await issuer.register(token, body).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -356,12 +357,12 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
   });
 
   test("the audit trail lists the calls in order; deleting leaves nothing behind", async () => {
-    const before = await client.audit();
+    const before = await auditTrail.audit();
     const last = before[before.length - 1].seq;
     const [cluster] = await client.listClusters({ name: "public-one" });
     expect(await client.deleteCluster(cluster.id)).toBe(true);
     expect(await client.deleteCluster(cluster.id)).toBe(false); // already gone: 404 tolerated
-    const after = await client.audit(last);
+    const after = await auditTrail.audit(last);
     expect(after.map((a) => `${a.method} ${a.path} ${a.status}`)).toEqual([
       "GET /_emulator/v1/audit 200", // an audit call shows up in the listings after it
       "GET /tenant/v1/clusters 200",

@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import type { ReadyFile } from "../../local/control-plane/environment";
 import type { EnforceSection } from "../../local/enforce/services";
 import { PlatformClient } from "../../provider/platform";
+import { AuditClient } from "../../local/platform";
 import type { AgentPlatform } from "../../provider/install/platform-settings";
 import { newConnectionId } from "../../provider/install/ownership";
 import { KubeClient } from "../../provider/kube/client";
@@ -15,7 +16,7 @@ import { waitFor } from "../../local/control-plane/wait";
 
 const run = promisify(execFile);
 export const repoRoot = path.resolve(__dirname, "../..");
-export const enforceLocalBin = path.join(repoRoot, "bin/enforce-local.js");
+export const enforceLocalBin = path.join(repoRoot, "local/bin/enforce-local.js");
 
 /** The environment jest's global setup started (see global-setup.js). */
 export function sharedEnv(): ReadyFile & { dir: string } {
@@ -167,7 +168,16 @@ export function emulatorClient(env: ReadyFile): PlatformClient {
   const enforce = env.enforce as EnforceSection;
   return new PlatformClient({
     apiUrl: enforce.apiUrl,
-    issuerUrl: enforce.issuerUrl,
+    token: enforce.token,
+    ca: fs.readFileSync(enforce.caFile, "utf8"),
+  });
+}
+
+/** A client of the emulator's audit trail (every platform call, in order); the caller closes it. */
+export function emulatorAuditClient(env: ReadyFile): AuditClient {
+  const enforce = env.enforce as EnforceSection;
+  return new AuditClient({
+    apiUrl: enforce.apiUrl,
     token: enforce.token,
     ca: fs.readFileSync(enforce.caFile, "utf8"),
   });

@@ -15,7 +15,14 @@ module.exports = async function globalSetup() {
   const out = fs.openSync(log, "a");
   const child = spawn(
     process.execPath,
-    [path.join(__dirname, "../../bin/enforce-local.js"), "up", "--dir", dir, "--clusters", "2"],
+    [
+      path.join(__dirname, "../../local/bin/enforce-local.js"),
+      "up",
+      "--dir",
+      dir,
+      "--clusters",
+      "2",
+    ],
     {
       stdio: ["ignore", out, out],
     },

@@ -1,5 +1,4 @@
 import {
-  IssuerClient,
   PlatformClient,
   PlatformConfigError,
   PlatformHttpError,
@@ -46,7 +45,6 @@ async function serve(handler: Handler, token: string | null = TOKEN): Promise<vo
   server = await startServer(handler);
   client = new PlatformClient({
     apiUrl: server.url,
-    issuerUrl: `${server.url}/`,
     token: token ?? undefined,
     timeoutMs: 2000,
     retry: { maxRetries: 0, sleep: recordingSleep().sleep },
@@ -239,93 +237,10 @@ describe("PlatformClient calls", () => {
     );
   });
 
-  test("audit reads entries after a sequence number", async () => {
-    const entry = {
-      seq: "4",
-      time: "2025-01-01T00:00:00Z",
-      method: "GET",
-      path: "/x",
-      status: 200,
-    };
-    await serve((_req, res) => json(res, 200, { items: [entry] }));
-    await expect(client.audit(3)).resolves.toEqual([{ ...entry, seq: 4 }]);
-    expect(only().url).toBe("/_emulator/v1/audit?after=3");
-  });
-
   test("ids keep their slashes and have each segment encoded", async () => {
     await serve((_req, res) => json(res, 200, {}));
     await client.deleteCluster(`${ROOT}/a b`);
     expect(only().url).toBe(`/tenant/v1/clusters/${ROOT}/a%20b`);
-  });
-});
-
-describe("IssuerClient calls", () => {
-  const CLUSTER_TOKEN = "eyJhbGciOiJSUzI1NiJ9.cluster.sig";
-  let issuer: IssuerClient;
-
-  async function serveIssuer(handler: Handler): Promise<void> {
-    await serve(handler);
-    issuer = client.issuer;
-  }
-
-  test("register posts the body with the cluster token", async () => {
-    await serveIssuer((_req, res) =>
-      json(res, 200, { identity: "id-1", group: GROUP, clusterId: CLUSTER_ID }),
-    );
-    const body = {
-      code: "invite-code",
-      remoteId: "r-1",
-      clusterName: "prod",
-      clusterDescription: "",
-      identityId: `${GROUP}/01`,
-    };
-    await expect(issuer.register(CLUSTER_TOKEN, body)).resolves.toEqual({
-      identity: "id-1",
-      group: GROUP,
-      clusterId: CLUSTER_ID,
-    });
-    const req = only();
-    expect([req.method, req.url]).toEqual(["POST", "/auth/v1/register"]);
-    expect(req.headers.authorization).toBe(`Bearer ${CLUSTER_TOKEN}`);
-    expect(JSON.parse(req.body)).toEqual(body);
-  });
-
-  test("exchange and heartbeat", async () => {
-    await serveIssuer((req, res) =>
-      req.url === "/sts/exchange"
-        ? json(res, 200, { token: "platform-jwt" })
-        : json(res, 200, { lastSeen: "2025-01-01T00:00:00Z" }),
-    );
-    const exchange = { aud: ["a"], scope: "s", identity: "id-1", cap: [] };
-    await expect(issuer.exchange(CLUSTER_TOKEN, exchange)).resolves.toEqual({
-      token: "platform-jwt",
-    });
-    await expect(issuer.heartbeat(CLUSTER_TOKEN, { clusterId: CLUSTER_ID })).resolves.toEqual({
-      lastSeen: "2025-01-01T00:00:00Z",
-    });
-    expect(server.requests.map((r) => [r.method, r.url, JSON.parse(r.body)])).toEqual([
-      ["POST", "/sts/exchange", exchange],
-      ["POST", "/auth/v1/heartbeat", { clusterId: CLUSTER_ID }],
-    ]);
-    expect(
-      server.requests.every((r) => r.headers.authorization === `Bearer ${CLUSTER_TOKEN}`),
-    ).toBe(true);
-  });
-
-  test("discovery is anonymous", async () => {
-    const doc = { issuer: "https://issuer.example", jwks_uri: "https://issuer.example/keys", x: 1 };
-    await serveIssuer((_req, res) => json(res, 200, doc));
-    await expect(issuer.discovery()).resolves.toEqual(doc);
-    const req = only();
-    expect([req.method, req.url]).toEqual(["GET", "/.well-known/openid-configuration"]);
-    expect(req.headers.authorization).toBeUndefined();
-  });
-
-  test("a standalone IssuerClient closes its own connections", async () => {
-    server = await startServer((_req, res) => json(res, 200, { issuer: "i", jwks_uri: "j" }));
-    const own = new IssuerClient({ issuerUrl: server.url });
-    await expect(own.discovery()).resolves.toMatchObject({ issuer: "i" });
-    await own.close();
   });
 });
 

@@ -10,6 +10,7 @@ import {
   readCaFile,
   resolvePlatformConfig,
 } from "../../provider/platform";
+import { IssuerClient } from "../../local/platform";
 import {
   GROUP,
   TOKEN,
@@ -24,7 +25,7 @@ const INVITE_CODE = "inv-3f9c2a7d1e8b4c6a";
 const CLUSTER_TOKEN = "eyJhbGciOiJFUzI1NiJ9.c2EtdG9rZW4.c2ln";
 
 let servers: TestServer[] = [];
-let clients: PlatformClient[] = [];
+let clients: Array<{ close(): Promise<void> }> = [];
 
 afterEach(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -36,7 +37,6 @@ afterEach(async () => {
 function client(url: string, extra: { ca?: string } = {}): PlatformClient {
   const c = new PlatformClient({
     apiUrl: url,
-    issuerUrl: url,
     token: TOKEN,
     retry: { maxRetries: 1, sleep: async () => undefined },
     ...extra,
@@ -78,8 +78,13 @@ describe("credentials never appear in errors", () => {
       grpcError(res, 403, 7, `code ${INVITE_CODE} refused; request was ${req.body}`),
     );
     servers.push(server);
-    const err = await client(server.url)
-      .issuer.register(CLUSTER_TOKEN, {
+    const issuer = new IssuerClient({
+      issuerUrl: server.url,
+      retry: { maxRetries: 1, sleep: async () => undefined },
+    });
+    clients.push(issuer);
+    const err = await issuer
+      .register(CLUSTER_TOKEN, {
         code: INVITE_CODE,
         remoteId: "r",
         clusterName: "c",

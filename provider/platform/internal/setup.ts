@@ -1,6 +1,7 @@
 /**
- * Constructor plumbing shared by both clients: option checks and the
- * transport they send through.
+ * Constructor plumbing shared by every platform client (the provider's, and
+ * the issuer and audit clients of the local environment): option checks and
+ * the transport they send through.
  */
 import type { Agent, Dispatcher } from "undici";
 import type { PlatformSetting } from "../config";

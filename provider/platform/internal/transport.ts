@@ -14,7 +14,7 @@ import {
   type UnreachableReason,
 } from "../errors";
 import { failureCode, retryCallback, type AttemptLog, type RetryPolicy } from "../retry";
-import type { Fail } from "./decode";
+import type { Fail } from "./json";
 import { redact } from "./redact";
 import { joinUrl } from "./url";
 

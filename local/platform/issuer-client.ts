@@ -1,21 +1,18 @@
 /**
- * Client of the platform's issuer, as the in-cluster agent (or its stand-in)
- * uses it: registration, token exchange, heartbeat, discovery.
+ * Client of the platform's issuer, as the in-cluster agent uses it:
+ * registration, token exchange, heartbeat, discovery. The provider never
+ * calls the issuer; the agent stand-in and the tests do. It sends through the
+ * provider's transport (`provider/platform/internal`), so retries, timeouts,
+ * redaction and errors are those of the provider's `PlatformClient`.
  *
  * @module
  */
 import type { Agent, Dispatcher } from "undici";
-import { PLATFORM_SETTINGS } from "./config";
-import {
-  decodeDiscovery,
-  decodeExchange,
-  decodeHeartbeat,
-  decodeRegister,
-} from "./internal/decode";
-import { requireText, setupTransport } from "./internal/setup";
-import { isWellFormedToken } from "./internal/token";
-import { send, type CallSpec, type Transport } from "./internal/transport";
-import type { RetryOptions } from "./retry";
+import { PLATFORM_SETTINGS, type RetryOptions } from "../../provider/platform";
+import { requireText, setupTransport } from "../../provider/platform/internal/setup";
+import { isWellFormedToken } from "../../provider/platform/internal/token";
+import { send, type CallSpec, type Transport } from "../../provider/platform/internal/transport";
+import { decodeDiscovery, decodeExchange, decodeHeartbeat, decodeRegister } from "./decode";
 import type {
   DiscoveryDocument,
   ExchangeRequest,

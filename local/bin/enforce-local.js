@@ -3,10 +3,11 @@
 const path = require("node:path");
 const fs = require("node:fs");
 
-const entry = path.join(__dirname, "..", "dist", "local", "cli.js");
+// The repository's one build compiles local/ into the root's dist/.
+const entry = path.join(__dirname, "..", "..", "dist", "local", "cli.js");
 if (!fs.existsSync(entry)) {
   console.error(
-    'enforce-local: the package is not built; run "npm run build" (npm ci does it for you)',
+    'enforce-local: the repository is not built; run "npm run build" at its root (npm ci does it for you)',
   );
   process.exit(1);
 }
