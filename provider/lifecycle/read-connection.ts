@@ -42,6 +42,16 @@ export async function readConnection(
       );
       return undefined;
     }
+    // Registered at a platform other than the one configured now (its settings changed since):
+    // this platform cannot see that registration, and the next `up` moves the agent here.
+    const configured = ctx.agentPlatform().apiUrl;
+    if (state.platform.apiUrl && state.platform.apiUrl !== configured) {
+      ctx.progress(
+        `connection "${state.clusterName}" is registered at ${state.platform.apiUrl}, not at the ` +
+          `configured platform ${configured}: keeping it as it is; \`pulumi up\` moves the agent there`,
+      );
+      return state;
+    }
     const [cluster] = await platform.listClusters({ id: state.clusterId });
     if (!cluster || cluster.remoteId !== state.remoteId) {
       ctx.progress(

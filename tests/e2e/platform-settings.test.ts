@@ -126,6 +126,14 @@ describe("the platform settings reach the agent through the cluster", () => {
     const [left] = await clustersAt(second);
     await usePlatform(first);
 
+    // A refresh before the move keeps the connection: the first platform cannot see a
+    // registration made at the second one, which is not the same as it being gone.
+    const refresh = await t.stack.refresh();
+    expect(refresh.summary.resourceChanges).not.toHaveProperty("delete");
+    const kept = await t.stack.outputs();
+    expect(kept.clusterId!.value).toBe(left!.id);
+    expect(kept.platform!.value).toMatchObject({ apiUrl: second.apiUrl });
+
     const events: EngineEvent[] = [];
     const preview = await t.stack.preview({ diff: true, onEvent: (e) => events.push(e) });
     const ops = resourceOps(events).filter((o) => o.urn === urn);
