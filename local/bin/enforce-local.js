@@ -3,6 +3,8 @@
 const path = require("node:path");
 const fs = require("node:fs");
 
+require("../../scripts/node-version").requireSupportedNode("enforce-local");
+
 // The repository's one build compiles local/ into the root's dist/.
 const entry = path.join(__dirname, "..", "..", "dist", "local", "cli.js");
 if (!fs.existsSync(entry)) {
