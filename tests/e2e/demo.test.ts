@@ -7,6 +7,22 @@ import { enforceLocalBin, repoRoot } from "../support/env";
 
 const run = promisify(execFile);
 
+/** Runs printed commands as a user would paste them; a failure shows what they printed. */
+async function sh(script: string): Promise<string> {
+  try {
+    const { stdout } = await run("sh", ["-c", `set -e\n${script}`], {
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 300_000,
+    });
+    return stdout;
+  } catch (err) {
+    const { stdout = "", stderr = "" } = err as { stdout?: string; stderr?: string };
+    throw new Error(
+      `${(err as Error).message}\n--- stdout (end) ---\n${stdout.slice(-4000)}\n--- stderr ---\n${stderr.slice(-2000)}`,
+    );
+  }
+}
+
 /** Runs `npm run demo -- ARGS` (what the README tells a new user to run); resolves with its output. */
 function demo(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
@@ -73,18 +89,14 @@ describe("npm run demo", () => {
         .filter((l) => /^\s+(cd|export|pulumi)\b/.test(l))
         .map((l) => l.trim())
         .join("\n");
-      const { stdout: preview } = await run("sh", ["-c", `set -e\n${script}`], {
-        maxBuffer: 16 * 1024 * 1024,
-      });
+      const preview = await sh(script);
       expect(preview).toMatch(/7 unchanged/);
       // And the printed way out.
-      const { stdout: destroyed } = await run(
-        "sh",
-        [
-          "-c",
-          `set -e\n${script.replace(/pulumi stack select demo && pulumi preview --diff/, "pulumi stack select demo && pulumi destroy --yes")}`,
-        ],
-        { maxBuffer: 16 * 1024 * 1024 },
+      const destroyed = await sh(
+        script.replace(
+          /pulumi stack select demo && pulumi preview --diff/,
+          "pulumi stack select demo && pulumi destroy --yes",
+        ),
       );
       expect(destroyed).toMatch(/7 deleted/);
     } finally {
