@@ -45,6 +45,9 @@ const HEALTHY_AFTER_MS = 5000;
 // The server ends a watch after timeoutSeconds; if it has not by then plus this
 // margin, the connection is presumed dead (e.g. a half-open TCP connection).
 const STALL_MARGIN_MS = 30_000;
+// A watch request the API server accepted but never answered (one sent while it shut down) would
+// otherwise hold the watch until the stall margin, and the agent would not see mcp-creds change.
+const ANSWER_TIMEOUT_MS = 15_000;
 
 /** The list+watch loop; {@link SecretWatch.run} returns once `signal` aborts. */
 export class SecretWatch {
@@ -135,6 +138,7 @@ export class SecretWatch {
         if (settled) return;
         settled = true;
         clearTimeout(stall);
+        clearTimeout(unanswered);
         signal.removeEventListener("abort", end);
         if (expired) resolve({ kind: "expired" });
         else if (failure) reject(failure);
@@ -147,6 +151,13 @@ export class SecretWatch {
         else finish(null);
       };
       const stall = setTimeout(end, timeoutSeconds * 1000 + STALL_MARGIN_MS);
+      const unanswered = setTimeout(() => {
+        if (stop) return;
+        failure = new Error(
+          `the API server did not answer the watch request within ${ANSWER_TIMEOUT_MS / 1000}s`,
+        );
+        end();
+      }, ANSWER_TIMEOUT_MS);
       signal.addEventListener("abort", end, { once: true });
 
       const onEvent = (e: WatchEvent) => {
@@ -180,6 +191,7 @@ export class SecretWatch {
       this.opts.kube
         .watchSecret(from, timeoutSeconds, { event: onEvent, done: finish })
         .then((abort) => {
+          clearTimeout(unanswered);
           stop = abort;
           // Ended before the request got going (stopped, or stalled): close it now.
           if (settled || stoppedByUs) return abort();
