@@ -165,10 +165,9 @@ export class BootstrapAccess {
   /** Reads the agent's StatefulSet; undefined when it (or its namespace) does not exist. */
   async readStatefulSet(): Promise<StatefulSetInfo | undefined> {
     try {
-      const sts = await this.apps.readNamespacedStatefulSet({
-        name: STATEFULSET,
-        namespace: NAMESPACE,
-      });
+      const sts = await bounded(
+        this.apps.readNamespacedStatefulSet({ name: STATEFULSET, namespace: NAMESPACE }),
+      );
       return {
         uid: sts.metadata?.uid ?? "",
         terminating: !!sts.metadata?.deletionTimestamp,
@@ -187,17 +186,19 @@ export class BootstrapAccess {
    */
   async mintToken(spec: TokenSpec): Promise<MintedToken | undefined> {
     try {
-      const tr = await this.core.createNamespacedServiceAccountToken({
-        name: SERVICE_ACCOUNT,
-        namespace: NAMESPACE,
-        body: {
-          spec: {
-            // None given: the API server's own audiences, as for an automounted token.
-            audiences: spec.audience !== undefined ? [spec.audience] : [],
-            expirationSeconds: spec.expirationSeconds,
+      const tr = await bounded(
+        this.core.createNamespacedServiceAccountToken({
+          name: SERVICE_ACCOUNT,
+          namespace: NAMESPACE,
+          body: {
+            spec: {
+              // None given: the API server's own audiences, as for an automounted token.
+              audiences: spec.audience !== undefined ? [spec.audience] : [],
+              expirationSeconds: spec.expirationSeconds,
+            },
           },
-        },
-      });
+        }),
+      );
       const token = tr.status?.token;
       if (!token) {
         throw new KubeApiError(`TokenRequest for ${SERVICE_ACCOUNT_REF}`, 201, "no token");
@@ -270,7 +271,7 @@ export class AgentAccess {
     const what = `reading ${NAMESPACE_REF}`;
     try {
       const { core } = await this.client(what);
-      const ns = await core.readNamespace({ name: NAMESPACE });
+      const ns = await bounded(core.readNamespace({ name: NAMESPACE }));
       return {
         uid: ns.metadata?.uid ?? "",
         terminating: !!ns.metadata?.deletionTimestamp || ns.status?.phase === "Terminating",
@@ -287,7 +288,7 @@ export class AgentAccess {
     const what = `reading ConfigMap ${NAMESPACE}/${name}`;
     try {
       const { core } = await this.client(what);
-      const cm = await core.readNamespacedConfigMap({ name, namespace: NAMESPACE });
+      const cm = await bounded(core.readNamespacedConfigMap({ name, namespace: NAMESPACE }));
       return cm.data ?? {};
     } catch (err) {
       if (err instanceof KubeApiError) throw err;
@@ -301,7 +302,7 @@ export class AgentAccess {
     const what = `creating Event ${NAMESPACE}/${event.metadata?.name ?? ""}`;
     try {
       const { core } = await this.client(what);
-      await core.createNamespacedEvent({ namespace: NAMESPACE, body: event });
+      await bounded(core.createNamespacedEvent({ namespace: NAMESPACE, body: event }));
     } catch (err) {
       if (err instanceof KubeApiError) throw err;
       throw await this.failure(what, err);
@@ -313,10 +314,12 @@ export class AgentAccess {
     const what = `listing Secret ${NAMESPACE}/${SECRET}`;
     try {
       const { core } = await this.client(what);
-      const list = await core.listNamespacedSecret({
-        namespace: NAMESPACE,
-        fieldSelector: FIELD_SELECTOR,
-      });
+      const list = await bounded(
+        core.listNamespacedSecret({
+          namespace: NAMESPACE,
+          fieldSelector: FIELD_SELECTOR,
+        }),
+      );
       return { secret: list.items[0], resourceVersion: list.metadata?.resourceVersion ?? "" };
     } catch (err) {
       if (err instanceof KubeApiError) throw err;
@@ -354,6 +357,27 @@ export class AgentAccess {
     );
     return () => controller.abort();
   }
+}
+
+/** How long one Kubernetes API call may take: a request lost in an API server restart must not hang the agent. */
+const CALL_TIMEOUT_MS = 15_000;
+
+/** Settles like `call`, or rejects with an ETIMEDOUT error once it took {@link CALL_TIMEOUT_MS}. */
+function bounded<T>(call: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          Object.assign(new Error(`no answer within ${CALL_TIMEOUT_MS / 1000}s`), {
+            code: "ETIMEDOUT",
+          }),
+        ),
+      CALL_TIMEOUT_MS,
+    );
+  });
+  call.catch(() => undefined);
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
 }
 
 function statusOf(err: unknown): number | undefined {
