@@ -128,11 +128,25 @@ async function cmdUp(args: string[]): Promise<number> {
     issuerModes[m[1]] = m[2] as IssuerMode;
   }
 
+  // Listen before anything starts: a signal during start-up (or just after
+  // ready.json appears) must stop what was started, not kill this process and
+  // leave etcd and the API servers running.
+  const interrupt = new AbortController();
+  const signalled = new Promise<string>((resolve) => {
+    const on = (s: NodeJS.Signals) => {
+      if (!interrupt.signal.aborted) progress(`Received ${s}, stopping...`);
+      interrupt.abort();
+      resolve(s);
+    };
+    process.once("SIGINT", on);
+    process.once("SIGTERM", on);
+  });
   const env = await up({
     dir,
     clusters: n,
     issuerModes,
     progress,
+    signal: interrupt.signal,
     extras: async (ctx) => {
       progress("Starting the Enforce emulator and agent stand-ins...");
       const enforce = await startEnforce(ctx, {
@@ -149,16 +163,11 @@ async function cmdUp(args: string[]): Promise<number> {
   }
   progress(`Stop with Ctrl-C or "enforce-local down --dir ${dir}".`);
 
-  const signalled = new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-  });
   const outcome = await Promise.race([
     signalled.then((s) => ({ signal: s })),
     env.failed.then((f) => ({ failure: f })),
   ]);
   if ("failure" in outcome) progress(`enforce-local: ${outcome.failure}\nStopping everything.`);
-  else progress(`Received ${outcome.signal}, stopping...`);
   await env.stop();
   progress("Stopped.");
   return "failure" in outcome ? 1 : 0;

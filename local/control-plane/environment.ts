@@ -23,6 +23,11 @@ export interface UpOptions {
   progress: (line: string) => void;
   /** Extra sections for ready.json (the Enforce emulator adds its own). */
   extras?: (ctx: EnvironmentContext) => Promise<Record<string, unknown>>;
+  /**
+   * Aborted by a signal that arrived during start-up: `up` stops what it has
+   * started at the next phase boundary and rejects, instead of writing ready.json.
+   */
+  signal?: AbortSignal;
 }
 
 /** What extensions of the environment (emulator, agents) get to work with. */
@@ -77,11 +82,16 @@ export async function up(opts: UpOptions): Promise<RunningEnvironment> {
     fs.rmSync(path.join(dir, "up.pid"), { force: true });
   };
 
+  const interrupted = () => {
+    if (opts.signal?.aborted) throw new Error("start-up interrupted by a signal; stopped");
+  };
   try {
     const tools = await ensureToolchain({ progress: opts.progress });
+    interrupted();
     opts.progress("Starting etcd...");
     const etcdUrl = await startEtcd(sup, tools.etcd, dir);
     recordPids();
+    interrupted();
     const clusters = Array.from(
       { length: opts.clusters },
       (_, i) =>
@@ -94,8 +104,10 @@ export async function up(opts: UpOptions): Promise<RunningEnvironment> {
       `Starting ${clusters.length} cluster(s): ${clusters.map((c) => c.opts.name).join(", ")}...`,
     );
     await Promise.all(clusters.map((c) => c.start().then(recordPids)));
+    interrupted();
     const extras = opts.extras ? await opts.extras({ dir, sup, tools, clusters }) : {};
     recordPids();
+    interrupted();
 
     const controlSocket = path.join(dir, "control.sock");
     control = await serveControl(controlSocket, clusters, () => {

@@ -1,6 +1,7 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
@@ -292,9 +293,13 @@ describe("enforce-local: key rotation and shutdown (own environment)", () => {
         own.child.kill("SIGTERM");
       }
       await eventually("the up process to exit", async () =>
-        own!.child.exitCode !== null ? true : undefined,
+        own!.child.exitCode !== null || own!.child.signalCode !== null ? true : undefined,
       );
-      expect(own.child.exitCode).toBe(0);
+      // Exited by itself (code 0), not killed by the signal's default action.
+      expect({ code: own.child.exitCode, signal: own.child.signalCode }).toEqual({
+        code: 0,
+        signal: null,
+      });
       for (const pid of pids) expect(processAlive(pid)).toBe(false);
       const { stdout } = await run("ps", ["-eo", "args"]);
       expect(stdout.split("\n").filter((l) => l.includes(own!.dir))).toEqual([]);
@@ -307,6 +312,41 @@ describe("enforce-local: key rotation and shutdown (own environment)", () => {
     },
   );
 });
+
+test("a SIGTERM during start-up stops what was started and leaves nothing behind", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enforce-own-env-"));
+  const log = path.join(dir, "up.log");
+  const out = fs.openSync(log, "a");
+  const child = spawn(process.execPath, [enforceLocalBin, "up", "--dir", dir, "--clusters", "2"], {
+    stdio: ["ignore", out, out],
+  });
+  fs.closeSync(out);
+  try {
+    // etcd is up and recorded; the clusters are still starting.
+    const pids = await eventually("etcd to be recorded in pids.json", async () => {
+      try {
+        const p = JSON.parse(fs.readFileSync(path.join(dir, "pids.json"), "utf8")) as number[];
+        return p.length > 0 ? p : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    expect(fs.existsSync(path.join(dir, "ready.json"))).toBe(false);
+    child.kill("SIGTERM");
+    await eventually("the up process to exit", async () =>
+      child.exitCode !== null || child.signalCode !== null ? true : undefined,
+    );
+    expect(child.signalCode).toBeNull();
+    expect(fs.readFileSync(log, "utf8")).toMatch(/Received SIGTERM, stopping/);
+    for (const pid of pids) expect(processAlive(pid)).toBe(false);
+    const { stdout } = await run("ps", ["-eo", "args"]);
+    expect(stdout.split("\n").filter((l) => l.includes(dir))).toEqual([]);
+    expect(fs.existsSync(path.join(dir, "ready.json"))).toBe(false);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 120000);
 
 function processAlive(pid: number): boolean {
   try {

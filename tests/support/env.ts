@@ -89,7 +89,7 @@ export async function startOwnEnv(args: string[], timeoutMs = 180000): Promise<O
 
 export async function stopOwnEnv(env: OwnEnv | undefined): Promise<void> {
   if (!env) return;
-  if (env.child.exitCode === null) {
+  if (env.child.exitCode === null && env.child.signalCode === null) {
     const exited = new Promise((r) => env.child.once("exit", r));
     env.child.kill("SIGTERM");
     await exited;
