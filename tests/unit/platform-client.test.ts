@@ -15,7 +15,7 @@ import {
   startServer,
   type Handler,
   type TestServer,
-} from "./platform-test-server";
+} from "../support/platform-test-server";
 
 const CLUSTER_ID = `${GROUP}/aaaabbbbccccdddd`;
 const CLUSTER: Cluster = {

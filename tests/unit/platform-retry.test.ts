@@ -19,7 +19,7 @@ import {
   startServer,
   type Handler,
   type TestServer,
-} from "./platform-test-server";
+} from "../support/platform-test-server";
 
 const IDENTITY = { id: `${GROUP}/0000000000000009`, name: "n" };
 const IDENTITY_OPTIONS = {

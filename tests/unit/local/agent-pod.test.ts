@@ -5,13 +5,13 @@
  * the connection renders from `manifests/agent/`, unless a case needs an odd one.
  */
 import type { V1PodTemplateSpec } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import type { MintedToken } from "../../local/agent/kube";
-import { KUBE_TOKEN_PATH, PLATFORM_TOKEN_PATH } from "../../local/agent/names";
-import { readPlatformSettings } from "../../local/agent/platform";
-import { PodView, type TokenSpec } from "../../local/agent/pod";
-import { Projection } from "../../local/agent/projection";
-import { agentObjects, type InstallationSpec } from "../../provider/install/manifests";
-import type { AgentPlatform } from "../../provider/install/platform-settings";
+import type { MintedToken } from "../../../local/agent/kube";
+import { KUBE_TOKEN_PATH, PLATFORM_TOKEN_PATH } from "../../../local/agent/names";
+import { readPlatformSettings } from "../../../local/agent/platform";
+import { PodView, type TokenSpec } from "../../../local/agent/pod";
+import { Projection } from "../../../local/agent/projection";
+import { agentObjects, type InstallationSpec } from "../../../provider/install/manifests";
+import type { AgentPlatform } from "../../../provider/install/platform-settings";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const PLATFORM: AgentPlatform = {

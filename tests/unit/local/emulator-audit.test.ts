@@ -1,4 +1,4 @@
-import type { RunningEmulator } from "../../local/emulator";
+import type { RunningEmulator } from "../../../local/emulator";
 import {
   call,
   Clock,
@@ -7,7 +7,7 @@ import {
   removeTempDirs,
   serviceAccountToken,
   startTestEmulator,
-} from "./emulator-fixtures";
+} from "../../support/emulator-fixtures";
 
 let clock: Clock;
 let emu: RunningEmulator;

@@ -1,4 +1,4 @@
-import type { RunningEmulator } from "../../local/emulator";
+import type { RunningEmulator } from "../../../local/emulator";
 import {
   AGENT_SUBJECT,
   call,
@@ -10,7 +10,7 @@ import {
   serviceAccountToken,
   startTestEmulator,
   type Response,
-} from "./emulator-fixtures";
+} from "../../support/emulator-fixtures";
 
 const PRIVATE = "the cluster is private: register it with a static-key identity (identityId)";
 

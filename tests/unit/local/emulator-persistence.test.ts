@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { startEmulator } from "../../local/emulator";
+import { startEmulator } from "../../../local/emulator";
 import {
   AGENT_SUBJECT,
   call,
@@ -11,7 +11,7 @@ import {
   removeTempDirs,
   serviceAccountToken,
   tempDir,
-} from "./emulator-fixtures";
+} from "../../support/emulator-fixtures";
 
 afterEach(removeTempDirs);
 

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RunningEmulator } from "../../local/emulator";
+import type { RunningEmulator } from "../../../local/emulator";
 import {
   call,
   Clock,
@@ -11,7 +11,7 @@ import {
   serviceAccountToken,
   startTestEmulator,
   tempDir,
-} from "./emulator-fixtures";
+} from "../../support/emulator-fixtures";
 
 interface Pki {
   ca: string;

@@ -1,4 +1,4 @@
-import type { RunningEmulator } from "../../local/emulator";
+import type { RunningEmulator } from "../../../local/emulator";
 import {
   call,
   Clock,
@@ -8,7 +8,7 @@ import {
   startTestEmulator,
   START,
   AGENT_SUBJECT,
-} from "./emulator-fixtures";
+} from "../../support/emulator-fixtures";
 
 let clock: Clock;
 let emu: RunningEmulator;

@@ -1,6 +1,6 @@
 import { createPublicKey } from "node:crypto";
-import { keyIdOf } from "../../local/emulator/signing-key";
-import { formatTimestamp, parseDuration, parseTimestamp } from "../../local/emulator/time";
+import { keyIdOf } from "../../../local/emulator/signing-key";
+import { formatTimestamp, parseDuration, parseTimestamp } from "../../../local/emulator/time";
 import {
   isChildOf,
   isDescendantOf,
@@ -10,7 +10,7 @@ import {
   newChildUidp,
   newRootUidp,
   parentOf,
-} from "../../local/emulator/uidp";
+} from "../../../local/emulator/uidp";
 
 describe("UIDPs", () => {
   const root = newRootUidp();

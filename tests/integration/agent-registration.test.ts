@@ -1,35 +1,34 @@
 /**
- * The agent stand-in against a real local cluster, run only on what a connection installs:
- * the agent's objects as `agentObjects` renders them (tests/support/agent-install.ts), the
- * cluster's bootstrap credential of a kubelet (ClusterInfo.agentKubeconfig), and nothing else.
- * Only the issuer is stood in for: a loopback HTTPS server that records register/heartbeat
- * calls and answers per docs/platform-api.md, with a certificate of the cluster's own CA. Its
- * URL and CA reach the agent only through ConfigMap `gulfstream/config-platform`.
+ * The agent stand-in registering from a real local cluster, run only on what a connection
+ * installs (tests/support/agent-cluster.ts): it waits and says why until it is installed,
+ * registers with the namespace UID and its ServiceAccount's tokens, heartbeats, follows the
+ * installation, reports Events, and stops promptly. Only the issuer is stood in for
+ * (tests/support/agent-fake-issuer.ts).
  */
 import { execFile, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as https from "node:https";
-import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { runAgent, readStatusFile, type AgentStatus } from "../../local/agent/agent";
-import { dataDigest, readCreds } from "../../local/agent/creds";
-import { buildEvent, EventRecorder, MAX_EVENT_MESSAGE } from "../../local/agent/events";
-import { BootstrapAccess } from "../../local/agent/kube";
-import { SecretWatch } from "../../local/agent/secret-watch";
-import { REFRESH_MARGIN_MS, TokenSource } from "../../local/agent/token-source";
-import { backoffMs, StoppedError } from "../../local/agent/wait";
+import { readStatusFile } from "../../local/agent/agent";
 import { BOOTSTRAP_USER } from "../../local/control-plane/agent-bootstrap";
-import type { ReadyFile } from "../../local/control-plane/environment";
-import type { AgentPlatform } from "../../provider/install/platform-settings";
+import {
+  clusterOps,
+  logged,
+  newCode,
+  startAgent,
+  statusWith,
+  type AuditEvent,
+  type Cluster,
+  type ClusterOps,
+  type KubeEvent,
+  type RunningAgent,
+} from "../support/agent-cluster";
+import { startFakeIssuer, type FakeIssuer, type IssuerCall } from "../support/agent-fake-issuer";
 import { AgentInstall } from "../support/agent-install";
 import {
   emulatorPlatform,
-  enforceLocalBin,
   eventually,
-  kubectl,
   repoRoot,
   startOwnEnv,
   stopOwnEnv,
@@ -37,264 +36,6 @@ import {
 } from "../support/env";
 
 const run = promisify(execFile);
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
-const hex = (bytes: number) => randomBytes(bytes).toString("hex");
-const newCode = () => `invite-${hex(16)}`;
-
-// ---------------------------------------------------------------------------
-// Pure parts
-// ---------------------------------------------------------------------------
-
-describe("agent: reading mcp-creds", () => {
-  const valid = { code: b64("c0de"), "cluster-name": b64("dev"), "cluster-description": b64("d") };
-
-  test("a complete Secret gives the registration inputs; identity-uid is optional", () => {
-    expect(readCreds(valid)).toEqual({
-      ok: true,
-      creds: { code: "c0de", clusterName: "dev", clusterDescription: "d" },
-    });
-    const id = `${"a".repeat(40)}/${"b".repeat(16)}`;
-    expect(readCreds({ ...valid, "identity-uid": b64(id) })).toEqual({
-      ok: true,
-      creds: { code: "c0de", clusterName: "dev", clusterDescription: "d", identityId: id },
-    });
-    const noDescription = readCreds({ code: valid.code, "cluster-name": valid["cluster-name"] });
-    expect(noDescription.ok && noDescription.creds.clusterDescription).toBe("");
-  });
-
-  test.each([
-    [{ "cluster-name": b64("dev") }, 'mcp-creds has no "code"'],
-    [{ code: "", "cluster-name": b64("dev") }, 'mcp-creds has no "code"'],
-    [{ code: b64("c0de") }, 'mcp-creds has no "cluster-name"'],
-    [undefined, 'mcp-creds has no "code"'],
-  ])("%j is refused: %s", (data, reason) => {
-    expect(readCreds(data)).toEqual({ ok: false, reason });
-  });
-
-  test("an identity-uid that is not a UIDP is refused with the UIDP rule, never the code", () => {
-    const r = readCreds({ ...valid, "identity-uid": b64("ABC") });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.reason).toMatch(/^mcp-creds "identity-uid" is not a UIDP: .*lowercase hex/);
-    expect(r.reason).not.toContain("c0de");
-  });
-
-  test("the data digest ignores key order and changes with any value", () => {
-    expect(dataDigest({ a: "1", b: "2" })).toBe(dataDigest({ b: "2", a: "1" }));
-    expect(dataDigest({ a: "1", b: "2" })).not.toBe(dataDigest({ a: "1", b: "3" }));
-    expect(dataDigest({ a: "1" })).not.toBe(dataDigest({ a: "1", b: "" }));
-  });
-});
-
-describe("agent: token reuse and backoff", () => {
-  test("a token is reused until it expires within two minutes, then minted again", async () => {
-    let now = 1_000_000;
-    let minted = 0;
-    const source = new TokenSource(
-      async () => ({ token: `t${++minted}`, expiresAt: now + 600_000 }),
-      () => now,
-    );
-    expect((await source.current())?.token).toBe("t1");
-    now += 600_000 - REFRESH_MARGIN_MS - 1;
-    expect((await source.current())?.token).toBe("t1");
-    now += 2;
-    expect((await source.current())?.token).toBe("t2");
-    expect((await source.fresh())?.token).toBe("t3");
-    source.invalidate();
-    expect((await source.current())?.token).toBe("t4");
-  });
-
-  test("backoff doubles from the base, stays within [ceiling/2, ceiling] and is capped", () => {
-    expect(backoffMs(0, 1000, 15000, () => 0)).toBe(500);
-    expect(backoffMs(0, 1000, 15000, () => 0.999999)).toBe(1000);
-    expect(backoffMs(3, 1000, 15000, () => 0.999999)).toBe(8000);
-    expect(backoffMs(10, 1000, 15000, () => 0.999999)).toBe(15000);
-    expect(backoffMs(1000, 1000, 15000, () => 0)).toBe(7500);
-  });
-});
-
-describe("agent: Events about the registration", () => {
-  const refused = {
-    type: "Warning",
-    reason: "RegistrationRefused",
-    message: "registration refused (401): the cluster's issuer is private",
-  } as const;
-
-  test("an Event names the StatefulSet, the agent as source and reporter, and now", () => {
-    const now = new Date("2026-01-02T03:04:05.678Z");
-    expect(buildEvent("sts-uid", refused, now, "0123456789abcdef")).toEqual({
-      apiVersion: "v1",
-      kind: "Event",
-      metadata: { name: "meta-controlplane.0123456789abcdef", namespace: "gulfstream" },
-      involvedObject: {
-        apiVersion: "apps/v1",
-        kind: "StatefulSet",
-        namespace: "gulfstream",
-        name: "meta-controlplane",
-        uid: "sts-uid",
-      },
-      type: "Warning",
-      reason: "RegistrationRefused",
-      message: refused.message,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-      source: { component: "enforce-agent" },
-      reportingComponent: "enforce-agent",
-    });
-    const names = new Set([1, 2, 3].map(() => buildEvent("u", refused).metadata!.name));
-    expect(names.size).toBe(3);
-    for (const name of names) expect(name).toMatch(/^meta-controlplane\.[0-9a-f]{16}$/);
-  });
-
-  test("the recorder scrubs credentials before cutting a long message", async () => {
-    const secret = `invite-${hex(16)}`;
-    const posted: string[] = [];
-    const recorder = new EventRecorder({
-      post: async (e) => void posted.push(e.message ?? ""),
-      scrub: (text) => text.split(secret).join("[REDACTED]"),
-      log: () => undefined,
-      signal: new AbortController().signal,
-    });
-    // The secret straddles the cut: cutting first would leave a prefix of it.
-    const long = "x".repeat(MAX_EVENT_MESSAGE - 20) + secret + "y".repeat(50);
-    await recorder.record("u", { ...refused, message: long });
-    await recorder.record("u", { ...refused, message: `echoed ${secret}` });
-    expect(posted[0]).toHaveLength(MAX_EVENT_MESSAGE);
-    expect(posted[0]).toMatch(/^x+\[REDACTED\]y+\.\.\.$/);
-    expect(posted[1]).toBe("echoed [REDACTED]");
-    for (const m of posted) expect(m).not.toContain(secret.slice(0, 8));
-  });
-
-  test("a failure to post is logged and swallowed; stopping is not", async () => {
-    const logs: string[] = [];
-    const controller = new AbortController();
-    const recorder = new EventRecorder({
-      post: async () => {
-        throw new Error("HTTP 403: forbidden");
-      },
-      scrub: (text) => text,
-      log: (line) => logs.push(line),
-      signal: controller.signal,
-    });
-    await expect(recorder.record("u", refused)).resolves.toBeUndefined();
-    expect(logs).toEqual([
-      "cannot report Event RegistrationRefused (HTTP 403: forbidden); carrying on without it",
-    ]);
-
-    const hanging = new EventRecorder({
-      post: () => new Promise<void>(() => undefined),
-      scrub: (text) => text,
-      log: (line) => logs.push(line),
-      signal: controller.signal,
-    });
-    const pending = hanging.record("u", refused);
-    controller.abort();
-    await expect(pending).rejects.toBeInstanceOf(StoppedError);
-    expect(logs).toHaveLength(1);
-  });
-});
-
-// ---------------------------------------------------------------------------
-// A stand-in for the issuer
-// ---------------------------------------------------------------------------
-
-interface IssuerCall {
-  path: string;
-  authorization: string;
-  body: Record<string, unknown>;
-}
-
-type Answer = { status: number; body: unknown; headers?: Record<string, string> };
-
-interface FakeIssuer {
-  url: string;
-  ca: string;
-  /** Where the agent finds this issuer when a connection installs it (API and issuer alike). */
-  platform: AgentPlatform;
-  calls: IssuerCall[];
-  registers(): IssuerCall[];
-  heartbeats(): IssuerCall[];
-  /** Overrides the answer to a register call; the default accepts it. */
-  onRegister: (call: IssuerCall, n: number) => Answer | undefined;
-  clusterId: string;
-  close(): Promise<void>;
-}
-
-/**
- * Serves HTTPS with the cluster's API server certificate (127.0.0.1), so the cluster's CA is
- * the one to trust for it; it reaches the agent only through the installed ConfigMap.
- */
-async function startFakeIssuer(cluster: ReadyFile["clusters"][number]): Promise<FakeIssuer> {
-  const dir = path.dirname(cluster.caFile);
-  const group = hex(20);
-  const fake: FakeIssuer = {
-    url: "",
-    ca: fs.readFileSync(cluster.caFile, "utf8"),
-    platform: { apiUrl: "", issuerUrl: "" },
-    calls: [],
-    registers: () => fake.calls.filter((c) => c.path === "/auth/v1/register"),
-    heartbeats: () => fake.calls.filter((c) => c.path === "/auth/v1/heartbeat"),
-    onRegister: () => undefined,
-    clusterId: `${group}/${hex(8)}`,
-    close: async () => undefined,
-  };
-  const server = https.createServer(
-    {
-      cert: fs.readFileSync(path.join(dir, "apiserver.crt")),
-      key: fs.readFileSync(path.join(dir, "apiserver.key")),
-    },
-    (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        const reply = ({ status, body, headers }: Answer) => {
-          res.writeHead(status, { "content-type": "application/json", ...headers });
-          res.end(JSON.stringify(body));
-        };
-        let body: Record<string, unknown> = {};
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
-        } catch {
-          return reply({ status: 400, body: { code: 3, message: "body is not JSON" } });
-        }
-        const call: IssuerCall = {
-          path: req.url ?? "",
-          authorization: req.headers.authorization ?? "",
-          body,
-        };
-        fake.calls.push(call);
-        if (req.method === "POST" && call.path === "/auth/v1/register") {
-          return reply(
-            fake.onRegister(call, fake.registers().length) ?? {
-              status: 200,
-              body: { identity: `${group}/${hex(8)}`, group, clusterId: fake.clusterId },
-            },
-          );
-        }
-        if (req.method === "POST" && call.path === "/auth/v1/heartbeat") {
-          return reply({ status: 200, body: { lastSeen: new Date().toISOString() } });
-        }
-        reply({ status: 404, body: { code: 5, message: `no route ${call.path}`, details: [] } });
-      });
-    },
-  );
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  fake.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.platform = { apiUrl: fake.url, issuerUrl: fake.url, ca: fake.ca };
-  fake.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return fake;
-}
-
-// ---------------------------------------------------------------------------
-// Cluster helpers
-// ---------------------------------------------------------------------------
-
-type Cluster = ReadyFile["clusters"][number];
 
 /** The agent's ServiceAccount as the API server names its user. */
 const AGENT_USER = "system:serviceaccount:gulfstream:controller";
@@ -314,201 +55,6 @@ const NO_PLATFORM =
 /** A registration the issuer's certificate stopped, as the status and the Event say it. */
 const TLS_FAILURE =
   /^registration failed: the TLS certificate of the issuer at https:\/\/127\.0\.0\.1:\d+ \(.+\); no CA the installation gives \(ConfigMap gulfstream\/config-platform, from enforce:caFile\) trusts it$/;
-
-/** The fields of a core/v1 Event the tests look at. */
-interface KubeEvent {
-  metadata: { name: string; namespace: string };
-  involvedObject: Record<string, string>;
-  type: string;
-  reason: string;
-  message: string;
-  firstTimestamp: string;
-  lastTimestamp: string;
-  count: number;
-  source?: { component?: string };
-  reportingComponent?: string;
-}
-
-/** The fields of an API server audit event the tests look at. */
-interface AuditEvent {
-  verb: string;
-  user: { username: string };
-  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
-  responseStatus?: { code?: number };
-}
-
-function clusterOps(env: ReadyFile, cluster: Cluster, installer: AgentInstall) {
-  const k = (args: string[], input?: string) => kubectl(env, cluster.kubeconfig, args, input);
-  return {
-    k,
-    /** kubectl with the stand-in's bootstrap credential (the kubelet's). */
-    asKubelet: (args: string[]) => kubectl(env, cluster.agentKubeconfig, args),
-    /** Installs the agent's objects as a connection renders them, with `platform`. */
-    install: (platform: AgentPlatform, opts?: { omit?: string[] }) =>
-      installer.install(platform, opts),
-    /** Makes mcp-creds hold exactly `data`. */
-    putSecret: (data: Record<string, string>) => installer.writeCreds(data),
-    /** Deletes the agent's StatefulSet without waiting (a finalizer may hold it). */
-    deleteStatefulSet: () => installer.deleteStatefulSet(),
-    deleteNamespace: () => installer.deleteNamespace(),
-    /** Adds a finalizer to the StatefulSet, so that a deletion waits for {@link releaseStatefulSet}. */
-    async holdStatefulSet(): Promise<void> {
-      await k([
-        "-n",
-        "gulfstream",
-        "patch",
-        "statefulset",
-        "meta-controlplane",
-        "--type=merge",
-        "-p",
-        '{"metadata":{"finalizers":["example.invalid/hold"]}}',
-      ]);
-    },
-    /** Removes the StatefulSet's finalizers, so a deletion they held completes. */
-    async releaseStatefulSet(): Promise<void> {
-      await k([
-        "-n",
-        "gulfstream",
-        "patch",
-        "statefulset",
-        "meta-controlplane",
-        "--type=merge",
-        "-p",
-        '{"metadata":{"finalizers":null}}',
-      ]);
-    },
-    /** Edits the token the StatefulSet's `oidc-token` volume projects. */
-    async setPlatformToken(audience: string, expirationSeconds: number): Promise<void> {
-      const token = { path: "oidc-token", audience, expirationSeconds };
-      const patch = {
-        spec: {
-          template: {
-            spec: {
-              volumes: [
-                { name: "oidc-token", projected: { sources: [{ serviceAccountToken: token }] } },
-              ],
-            },
-          },
-        },
-      };
-      await k([
-        "-n",
-        "gulfstream",
-        "patch",
-        "statefulset",
-        "meta-controlplane",
-        "--type=strategic",
-        "-p",
-        JSON.stringify(patch),
-      ]);
-    },
-    /** The Events the agent reported (source enforce-agent), in no particular order. */
-    async agentEvents(): Promise<KubeEvent[]> {
-      const out = await k(["-n", "gulfstream", "get", "events", "-o", "json"]);
-      return (JSON.parse(out) as { items: KubeEvent[] }).items.filter(
-        (e) => e.source?.component === "enforce-agent",
-      );
-    },
-    /** Asks the API server whether `token` is one of its service-account tokens for `audience`. */
-    async tokenReview(token: string, audience = "gulfstream") {
-      const review = {
-        apiVersion: "authentication.k8s.io/v1",
-        kind: "TokenReview",
-        spec: { token, audiences: [audience] },
-      };
-      const out = await k(["create", "-o", "json", "-f", "-"], JSON.stringify(review));
-      return (JSON.parse(out) as { status: Record<string, unknown> }).status as {
-        authenticated?: boolean;
-        user?: { username?: string };
-        audiences?: string[];
-      };
-    },
-    /** Where the API server's audit log ends now: {@link auditEvents} reads on from there. */
-    auditMark(): number {
-      return fs.statSync(cluster.auditLog).size;
-    },
-    /** The API server's audit events (complete lines) written since `mark`. */
-    auditEvents(mark: number): AuditEvent[] {
-      const events: AuditEvent[] = [];
-      const text = fs.readFileSync(cluster.auditLog).subarray(mark).toString("utf8");
-      for (const line of text.split("\n")) {
-        try {
-          if (line.trim()) events.push(JSON.parse(line) as AuditEvent);
-        } catch {
-          // The line being written.
-        }
-      }
-      return events;
-    },
-  };
-}
-
-interface RunningAgent {
-  logs: string[];
-  statusFile: string;
-  status(): AgentStatus | undefined;
-  done: Promise<void>;
-  /** Aborts and resolves with how long `runAgent` took to return. */
-  stop(): Promise<number>;
-}
-
-/**
- * Runs the stand-in as enforce-local does: with the cluster's bootstrap kubeconfig only. Where
- * the issuer is, it learns from what is installed.
- */
-function startAgent(
-  cluster: Cluster,
-  extra: { heartbeatMs?: number; refusedRetryMs?: number } = {},
-): RunningAgent {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agent-test-"));
-  const statusFile = path.join(dir, "status.json");
-  const logs: string[] = [];
-  const controller = new AbortController();
-  const done = runAgent({
-    kubeconfigPath: cluster.agentKubeconfig,
-    heartbeatMs: extra.heartbeatMs ?? 60000,
-    refusedRetryMs: extra.refusedRetryMs,
-    maxRetryMs: 2000,
-    statusFile,
-    log: (line) => logs.push(line),
-    signal: controller.signal,
-  });
-  let stopped: Promise<number> | undefined;
-  return {
-    logs,
-    statusFile,
-    status: () => readStatusFile(statusFile),
-    done,
-    stop: () =>
-      (stopped ??= (async () => {
-        const t0 = Date.now();
-        controller.abort();
-        await done;
-        const took = Date.now() - t0;
-        fs.rmSync(dir, { recursive: true, force: true });
-        return took;
-      })()),
-  };
-}
-
-const statusWith = (agent: RunningAgent, want: Partial<AgentStatus>, what: string) =>
-  eventually(
-    `agent status ${what} (${JSON.stringify(want)})`,
-    async () => {
-      const s = agent.status();
-      if (!s) return undefined;
-      for (const [key, value] of Object.entries(want)) {
-        if (s[key as keyof AgentStatus] !== value) return undefined;
-      }
-      return s;
-    },
-    60000,
-  );
-
-const logged = (agent: RunningAgent, line: string | RegExp) =>
-  eventually(`the agent to log ${String(line)}`, async () =>
-    agent.logs.find((l) => (typeof line === "string" ? l === line : line.test(l))),
-  );
 
 function claimsOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"));
@@ -534,22 +80,6 @@ function expectNoCredentialsIn(events: KubeEvent[], secrets: string[]): void {
 
 const bearers = (calls: IssuerCall[]) => calls.map((c) => c.authorization.replace(/^Bearer /, ""));
 
-/** Rotates the cluster's signing key, which restarts its kube-apiserver on the same port. */
-async function rotateKey(env: OwnEnv, cluster: string): Promise<void> {
-  await run(process.execPath, [
-    enforceLocalBin,
-    "rotate-key",
-    "--dir",
-    env.dir,
-    "--cluster",
-    cluster,
-  ]);
-}
-
-// ---------------------------------------------------------------------------
-// Against a cluster of an own environment
-// ---------------------------------------------------------------------------
-
 /**
  * An environment of its own without agent stand-ins: the shared one runs a stand-in on every
  * cluster, which would read the ConfigMap installed here and register at the fake issuer too.
@@ -558,7 +88,7 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
   let own: OwnEnv | undefined;
   let cluster: Cluster;
   let installer: AgentInstall | undefined;
-  let ops: ReturnType<typeof clusterOps>;
+  let ops: ClusterOps;
 
   beforeAll(async () => {
     own = await startOwnEnv(["--clusters", "1", "--no-agents"]);
@@ -1420,86 +950,6 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
           ),
         });
       }
-    });
-  });
-
-  // -------------------------------------------------------------------------
-  // The API server restarts under the agent (last: it rotates the cluster's key)
-  // -------------------------------------------------------------------------
-
-  describe("when the API server restarts", () => {
-    let issuer: FakeIssuer | undefined;
-    let agent: RunningAgent | undefined;
-    afterEach(async () => {
-      await agent?.stop();
-      await issuer?.close();
-      agent = issuer = undefined;
-      await ops.deleteNamespace();
-    });
-
-    test("a watch from a version older than the API server's watch cache gets 410 and lists again", async () => {
-      await ops.install(emulatorPlatform(own!.ready));
-      await ops.putSecret({ code: newCode(), "cluster-name": "dev" });
-      // A restarted API server fills its watch cache from a fresh list, so a
-      // watch from a version older than that is answered 410 Gone.
-      await rotateKey(own!, cluster.name);
-      // The agent's access as runAgent builds it: the kubelet's credential mints the API token.
-      const bootstrap = await BootstrapAccess.load(cluster.agentKubeconfig);
-      const tokens = new TokenSource(() =>
-        bootstrap.mintToken({ audience: undefined, expirationSeconds: 3607 }),
-      );
-      const kube = bootstrap.agentAccess(async () => {
-        const minted = await tokens.current();
-        return minted ? { token: minted.token } : { reason: "no ServiceAccount" };
-      });
-      const logs: string[] = [];
-      const controller = new AbortController();
-      const watch = new SecretWatch({
-        kube,
-        changed: () => undefined,
-        log: (line) => logs.push(line),
-        signal: controller.signal,
-        resumeFrom: "2",
-      });
-      const running = watch.run();
-      try {
-        await eventually("the watch to list again after 410", async () =>
-          watch.snapshot().synced ? true : undefined,
-        );
-        expect(logs).toEqual([
-          "Secret gulfstream/mcp-creds: watch resourceVersion expired (410 Gone); listing again",
-        ]);
-        expect(watch.snapshot().secret?.metadata?.name).toBe("mcp-creds");
-        // It watches on from the listed version: a later deletion is seen.
-        await ops.k(["-n", "gulfstream", "delete", "secret", "mcp-creds"]);
-        await eventually("the deletion to be seen", async () =>
-          watch.snapshot().secret === undefined ? true : undefined,
-        );
-        expect(watch.snapshot().error).toBeUndefined();
-      } finally {
-        controller.abort();
-        await running;
-      }
-    });
-
-    test("the watch reconnects after an API server restart and still sees later changes", async () => {
-      issuer = await startFakeIssuer(cluster);
-      await ops.install(issuer.platform);
-      await ops.putSecret({ code: newCode(), "cluster-name": "dev" });
-      agent = startAgent(cluster);
-      await statusWith(agent, { state: "registered" }, "registered");
-
-      // Without the old key, the API token the agent holds is refused after the restart: it
-      // gets a new one, as the kubelet's refresh of a projected token would bring.
-      await rotateKey(own!, cluster.name);
-      await logged(agent, /^Secret gulfstream\/mcp-creds: watch failed \(.*\); retrying in /);
-
-      const code2 = newCode();
-      await ops.putSecret({ code: code2, "cluster-name": "dev" });
-      await eventually("registration with the code written after the restart", async () =>
-        issuer!.registers().some((c) => c.body.code === code2) ? true : undefined,
-      );
-      await statusWith(agent, { state: "registered" }, "registered again");
     });
   });
 });

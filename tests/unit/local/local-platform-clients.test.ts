@@ -1,5 +1,5 @@
-import { PlatformHttpError } from "../../provider/platform";
-import { AuditClient, IssuerClient } from "../../local/platform";
+import { PlatformHttpError } from "../../../provider/platform";
+import { AuditClient, IssuerClient } from "../../../local/platform";
 import {
   GROUP,
   TOKEN,
@@ -9,7 +9,7 @@ import {
   startServer,
   type Handler,
   type TestServer,
-} from "./platform-test-server";
+} from "../../support/platform-test-server";
 
 /** The issuer and audit clients of the local environment, against a real server on loopback. */
 

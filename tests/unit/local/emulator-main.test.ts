@@ -1,8 +1,8 @@
 import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { main, optionsFromArgs, parseLifetime } from "../../local/emulator/main";
-import { call, removeTempDirs, tempDir } from "./emulator-fixtures";
+import { main, optionsFromArgs, parseLifetime } from "../../../local/emulator/main";
+import { call, removeTempDirs, tempDir } from "../../support/emulator-fixtures";
 
 afterEach(removeTempDirs);
 
