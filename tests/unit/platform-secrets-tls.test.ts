@@ -1,5 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
@@ -19,7 +18,8 @@ import {
   json,
   startServer,
   type TestServer,
-} from "./platform-test-server";
+} from "../support/platform-test-server";
+import { makeCertificate } from "../support/test-pki";
 
 const INVITE_CODE = "inv-3f9c2a7d1e8b4c6a";
 const CLUSTER_TOKEN = "eyJhbGciOiJFUzI1NiJ9.c2EtdG9rZW4.c2ln";
@@ -140,46 +140,16 @@ describe("credentials never appear in errors", () => {
   });
 });
 
-const haveOpenssl = (() => {
-  try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-(haveOpenssl ? describe : describe.skip)("TLS with an extra CA", () => {
+describe("TLS with an extra CA", () => {
   let dir: string;
   let key: string;
   let cert: string;
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "platform-tls-"));
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=enforce-emulator-test",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-      ],
-      { stdio: "ignore" },
-    );
-    key = readFileSync(join(dir, "key.pem"), "utf8");
+    const made = makeCertificate({ cn: "enforce-emulator-test", ca: true, ips: ["127.0.0.1"] });
+    writeFileSync(join(dir, "cert.pem"), made.cert);
+    key = made.key;
     cert = readCaFile(join(dir, "cert.pem"));
   });
 

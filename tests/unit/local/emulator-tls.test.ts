@@ -1,6 +1,3 @@
-import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { RunningEmulator } from "../../../local/emulator";
 import {
   call,
@@ -10,8 +7,8 @@ import {
   removeTempDirs,
   serviceAccountToken,
   startTestEmulator,
-  tempDir,
 } from "../../support/emulator-fixtures";
+import { makeCertificate } from "../../support/test-pki";
 
 interface Pki {
   ca: string;
@@ -19,53 +16,18 @@ interface Pki {
   cert: string;
 }
 
-/** A throwaway CA and a server certificate for 127.0.0.1, made with the openssl CLI. */
+/** A throwaway CA and a server certificate for 127.0.0.1 it signed. */
 function makePki(): Pki {
-  const dir = tempDir();
-  const at = (name: string) => join(dir, name);
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-  openssl(
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    at("ca.key"),
-    "-out",
-    at("ca.crt"),
-    "-days",
-    "2",
-    "-subj",
-    "/CN=emulator-test-ca",
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
+  const ca = makeCertificate({
+    cn: "emulator-test-ca",
+    ca: true,
+    keyUsage: ["keyCertSign", "cRLSign"],
+  });
+  const server = makeCertificate(
+    { cn: "127.0.0.1", ca: false, serverAuth: true, ips: ["127.0.0.1"] },
+    ca,
   );
-  openssl("req", ...ec, "-keyout", at("srv.key"), "-out", at("srv.csr"), "-subj", "/CN=127.0.0.1");
-  writeFileSync(
-    at("ext"),
-    "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-  );
-  openssl(
-    "x509",
-    "-req",
-    "-in",
-    at("srv.csr"),
-    "-CA",
-    at("ca.crt"),
-    "-CAkey",
-    at("ca.key"),
-    "-CAcreateserial",
-    "-out",
-    at("srv.crt"),
-    "-days",
-    "2",
-    "-extfile",
-    at("ext"),
-  );
-  const read = (name: string) => readFileSync(at(name), "utf8");
-  return { ca: read("ca.crt"), key: read("srv.key"), cert: read("srv.crt") };
+  return { ca: ca.cert, key: server.key, cert: server.cert };
 }
 
 let pki: Pki;
