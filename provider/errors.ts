@@ -1,50 +1,220 @@
 /**
- * Errors the provider's operations throw (as opposed to `check` failures, which are returned).
- * Each says what happened, why, and what to do; none contains a credential.
+ * Errors the provider's operations throw (as opposed to `check` failures, which are returned),
+ * following the provider's convention (`util/errors`): codes `ERR_CONNECTION_*` for what
+ * happened to a connection, `ERR_INSTALL_*` for the agent's installation, and the ids involved
+ * as fields. Each says what happened, why, and what to do; none contains a credential.
  * @module
  */
 
+import { EnforceError, errorCode, type EnforceErrorOptions } from "./util/errors";
+
 /** Codes of the provider's errors. */
 export type ProviderErrorCode =
-  | "ERR_PREREQUISITES"
-  | "ERR_REGISTRATION_TIMEOUT"
-  | "ERR_REGISTERED_ELSEWHERE"
-  | "ERR_CLUSTER_UNREACHABLE"
-  | "ERR_PARTIAL";
+  | "ERR_CONNECTION_PREREQUISITES"
+  | "ERR_CONNECTION_REGISTRATION_TIMEOUT"
+  | "ERR_CONNECTION_REGISTERED_ELSEWHERE"
+  | "ERR_CONNECTION_REGISTRATION_LOST"
+  | "ERR_CONNECTION_NAMESPACE_TERMINATING"
+  | "ERR_CONNECTION_KEYS_UNREADABLE"
+  | "ERR_CONNECTION_CLUSTER_UNREACHABLE"
+  | "ERR_CONNECTION_PARTIAL"
+  | "ERR_INSTALL_MANIFEST"
+  | "ERR_INSTALL_DELETE_TIMEOUT";
 
 /** Base of the provider's errors: `code` tells them apart. */
-export abstract class ProviderError extends Error {
-  abstract readonly code: ProviderErrorCode;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+export abstract class ProviderError extends EnforceError {
+  abstract override readonly code: ProviderErrorCode;
+}
+
+/** One unmet prerequisite, as `check` reports it. */
+export interface Prerequisite {
+  /** The input it concerns (`kubeconfig`, `connectivity`...). */
+  property: string;
+  /** What is wrong. */
+  reason: string;
+  /** What to do about it. */
+  remedy: string;
 }
 
 /** The cluster no longer meets a prerequisite that `check` verified during preview. */
 export class PrerequisiteError extends ProviderError {
-  readonly code = "ERR_PREREQUISITES" as const;
-  constructor(readonly problems: { property: string; reason: string; remedy: string }[]) {
+  static readonly code = "ERR_CONNECTION_PREREQUISITES";
+  override readonly code = PrerequisiteError.code;
+
+  constructor(
+    /** Each unmet prerequisite, with its remedy. */
+    readonly problems: Prerequisite[],
+  ) {
     super(
       `the cluster does not meet the agent's prerequisites: ` +
         problems.map((p) => `${p.property}: ${p.reason} Fix: ${p.remedy}`).join("; "),
+      { fix: problems.map((p) => p.remedy).join(" ") },
     );
   }
 }
 
-/** The agent did not register within `registrationTimeout`; the message says what was seen. */
-export class RegistrationTimeoutError extends ProviderError {
-  readonly code = "ERR_REGISTRATION_TIMEOUT" as const;
+/** The ids of a registration, as options of the errors about it. */
+export interface RegistrationIds {
+  /** The cluster's name in Enforce. */
+  clusterName?: string;
+  /** The Enforce group (UIDP) the cluster is, or was to be, registered in. */
+  group?: string;
+  /** The agent installation's id: the UID of its namespace. */
+  remoteId?: string;
+  /** The Enforce cluster id. */
+  clusterId?: string;
+  /** The static-key identity the agent registers with; `""` for a public connection. */
+  identityId?: string;
 }
 
-/** The agent's installation is registered in another group by something other than this package. */
-export class RegisteredElsewhereError extends ProviderError {
-  readonly code = "ERR_REGISTERED_ELSEWHERE" as const;
+/**
+ * Base of the errors about one connection's registration: the ids at hand when it was thrown
+ * are fields (undefined when not known there).
+ */
+export abstract class RegistrationError extends ProviderError {
+  /** The cluster's name in Enforce. */
+  readonly clusterName: string | undefined;
+  /** The Enforce group (UIDP) concerned. */
+  readonly group: string | undefined;
+  /** The agent installation's id: the UID of its namespace. */
+  readonly remoteId: string | undefined;
+  /** The Enforce cluster id. */
+  readonly clusterId: string | undefined;
+  /** The static-key identity the agent registers with; `""` for a public connection. */
+  readonly identityId: string | undefined;
+
+  constructor(message: string, options: EnforceErrorOptions & RegistrationIds = {}) {
+    super(message, options);
+    this.clusterName = options.clusterName;
+    this.group = options.group;
+    this.remoteId = options.remoteId;
+    this.clusterId = options.clusterId;
+    this.identityId = options.identityId;
+  }
+}
+
+/** The agent did not register within `registrationTimeout`; the message says what was seen. */
+export class RegistrationTimeoutError extends RegistrationError {
+  static readonly code = "ERR_CONNECTION_REGISTRATION_TIMEOUT";
+  override readonly code = RegistrationTimeoutError.code;
+  /** How long it waited, in seconds. */
+  readonly timeoutSeconds: number | undefined;
+
+  constructor(
+    message: string,
+    options: EnforceErrorOptions & RegistrationIds & { timeoutSeconds?: number } = {},
+  ) {
+    super(message, options);
+    this.timeoutSeconds = options.timeoutSeconds;
+  }
+}
+
+/**
+ * The agent's installation is registered in another group by something other than this package.
+ * `group` and `clusterId` are that registration's, `remoteId` the installation's.
+ */
+export class RegisteredElsewhereError extends RegistrationError {
+  static readonly code = "ERR_CONNECTION_REGISTERED_ELSEWHERE";
+  override readonly code = RegisteredElsewhereError.code;
+}
+
+/** The platform lost the cluster's registration while an update ran. */
+export class RegistrationLostError extends ProviderError {
+  static readonly code = "ERR_CONNECTION_REGISTRATION_LOST";
+  override readonly code = RegistrationLostError.code;
+
+  constructor(
+    /** The Enforce cluster id that is no longer registered. */
+    readonly clusterId: string,
+  ) {
+    const fix = "Run `pulumi up` again to register it anew.";
+    super(
+      `cluster ${clusterId} is no longer registered with Enforce (deleted while this update ran?). ${fix}`,
+      { fix },
+    );
+  }
+}
+
+/** The agent's namespace is being deleted, so the agent cannot be installed into it yet. */
+export class NamespaceTerminatingError extends ProviderError {
+  static readonly code = "ERR_CONNECTION_NAMESPACE_TERMINATING";
+  override readonly code = NamespaceTerminatingError.code;
+
+  constructor(
+    /** The agent's namespace. */
+    readonly namespace: string,
+  ) {
+    const fix = `wait until it is gone (kubectl get namespace ${namespace}), then run \`pulumi up\` again.`;
+    super(
+      `namespace ${namespace} is being deleted, so the agent cannot be installed into it yet. Fix: ${fix}`,
+      { fix },
+    );
+  }
+}
+
+/** A private connection's keys to upload could not be read from the cluster. */
+export class KeysUnreadableError extends ProviderError {
+  static readonly code = "ERR_CONNECTION_KEYS_UNREADABLE";
+  override readonly code = KeysUnreadableError.code;
+
+  constructor(
+    /** The cluster's service-account issuer, when known. */
+    readonly issuer?: string,
+  ) {
+    const fix =
+      "check that the cluster serves its JWKS to this kubeconfig (kubectl get --raw /openid/v1/jwks), " +
+      "then run `pulumi up` again.";
+    super(`the cluster's JWKS could not be read, so there are no keys to upload. Fix: ${fix}`, {
+      fix,
+    });
+  }
 }
 
 /** The cluster could not be reached for an operation that cannot be completed without it. */
-export class ClusterUnreachableError extends ProviderError {
-  readonly code = "ERR_CLUSTER_UNREACHABLE" as const;
+export class ClusterUnreachableError extends RegistrationError {
+  static readonly code = "ERR_CONNECTION_CLUSTER_UNREACHABLE";
+  override readonly code = ClusterUnreachableError.code;
+}
+
+/** The agent's manifests, as packaged, cannot be used: the package is damaged or mismatched. */
+export class ManifestError extends ProviderError {
+  static readonly code = "ERR_INSTALL_MANIFEST";
+  override readonly code = ManifestError.code;
+  /** The manifest file concerned, if one. */
+  readonly file: string | undefined;
+
+  constructor(
+    problem: string,
+    options: {
+      /** The manifest file concerned, if one. */
+      file?: string;
+      cause?: unknown;
+    } = {},
+  ) {
+    const fix = "reinstall pulumi-enforce: its manifests do not match its code.";
+    super(`${problem}. Fix: ${fix}`, { ...options, fix });
+    this.file = options.file;
+  }
+}
+
+/** Deleted objects did not go away in time: finalizers still hold some of them. */
+export class DeleteTimeoutError extends ProviderError {
+  static readonly code = "ERR_INSTALL_DELETE_TIMEOUT";
+  override readonly code = DeleteTimeoutError.code;
+
+  constructor(
+    /** What timed out, e.g. `timed out after 180s waiting for Namespace gulfstream to be deleted (...)`. */
+    what: string,
+    /** The objects it waited for, as `Kind namespace/name`. */
+    readonly objects: string[],
+    options: { cause?: unknown } = {},
+  ) {
+    const fix =
+      "find what keeps them (`kubectl get <kind> <name> -o yaml` shows their finalizers, and a " +
+      "namespace's conditions say what it still holds), resolve it, then run the Pulumi command " +
+      "again: it resumes where this stopped.";
+    super(`${what}. Fix: ${fix}`, { ...options, fix });
+  }
 }
 
 /**
@@ -53,18 +223,27 @@ export class ClusterUnreachableError extends ProviderError {
  * dynamic provider host), so that the next `pulumi up` finishes it and `pulumi destroy` removes it.
  */
 export class PartialFailureError extends ProviderError {
-  readonly code = "ERR_PARTIAL" as const;
+  static readonly code = "ERR_CONNECTION_PARTIAL";
+  override readonly code = PartialFailureError.code;
+  /** Why it failed, for the engine: the cause's message, after its code when it has one. */
   readonly reasons: string[];
+  /** The cause's `code` (`ERR_KUBE_UNREACHABLE`, `ERR_CONNECTION_REGISTRATION_TIMEOUT`...), if any. */
+  readonly causeCode: string | undefined;
+
   constructor(
+    /** The connection's id. */
     readonly id: string,
+    /** The state reached, as outputs. */
     public properties: Record<string, unknown>,
     cause: Error,
   ) {
+    const fix =
+      "run `pulumi up` again to finish it, or `pulumi destroy` to remove what was installed.";
     super(
-      `${cause.message} The connection was partly ${properties.clusterId ? "updated" : "created"} and is kept in the stack: ` +
-        "run `pulumi up` again to finish it, or `pulumi destroy` to remove what was installed.",
-      { cause },
+      `${cause.message} The connection was partly ${properties.clusterId ? "updated" : "created"} and is kept in the stack: ${fix}`,
+      { cause, fix },
     );
-    this.reasons = [cause.message];
+    this.causeCode = errorCode(cause);
+    this.reasons = [this.causeCode ? `${this.causeCode}: ${cause.message}` : cause.message];
   }
 }

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { redact } from "../../provider/util/redact";
 import { packageVersion } from "./version";
 import { EventRecorder } from "./events";
 import { createIssuer } from "./issuer";
@@ -79,11 +80,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     // Keep the few latest: a code and a token or two are all a line could hold.
     if (secrets.size > 8) secrets.delete(secrets.values().next().value as string);
   };
-  const scrub = (text: string) => {
-    let out = text;
-    for (const s of secrets) out = out.split(s).join("[REDACTED]");
-    return out;
-  };
+  const scrub = (text: string) => redact(text, secrets);
   const log = (line: string) => opts.log(scrub(line));
 
   const bootstrap = await BootstrapAccess.load(opts.kubeconfigPath);

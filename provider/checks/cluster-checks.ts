@@ -1,5 +1,5 @@
 import type { KubeClient } from "../kube/client";
-import { KubeApiError, KubeError } from "../kube/errors";
+import { KubeError, KubeStatusError } from "../kube/errors";
 import {
   probeAnonymousDiscovery,
   sameOrigin,
@@ -62,7 +62,7 @@ export interface ClusterFacts {
   /**
    * The token the TokenRequest check minted (audience `gulfstream`, 10 minutes), kept so that
    * `create` can verify it again right before the upload. A credential held in memory only: it
-   * prints as `[redacted]`, and neither `observed` (state) nor doctor's report copies it.
+   * prints as `[REDACTED]`, and neither `observed` (state) nor doctor's report copies it.
    */
   probeToken?: ProbeToken;
 }
@@ -259,7 +259,7 @@ function resolveConnectivity(
 }
 
 function accessProblem(err: unknown): Problem {
-  if (err instanceof KubeApiError && (err.statusCode === 401 || err.statusCode === 403)) {
+  if (err instanceof KubeStatusError && (err.statusCode === 401 || err.statusCode === 403)) {
     return {
       check: "access",
       property: "kubeconfig",
@@ -376,7 +376,7 @@ async function checkDiscovery(
     ).body;
   } catch (err) {
     return fail(
-      err instanceof KubeApiError && err.statusCode === 404
+      err instanceof KubeStatusError && err.statusCode === 404
         ? "GET /.well-known/openid-configuration answered 404 NotFound"
         : (err as Error).message,
     );

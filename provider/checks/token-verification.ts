@@ -8,6 +8,7 @@
 
 import type { CryptoKey, JWK, JWTPayload } from "jose" with { "resolution-mode": "import" };
 import type { Problem } from "./cluster-checks";
+import { REDACTED } from "../util/redact";
 import { REMEDY } from "./remedies";
 
 /**
@@ -51,7 +52,7 @@ export type TokenVerification =
 
 /**
  * A service-account token held in memory (e.g. between `check` and the upload in `create`):
- * `reveal()` gives it to the verifier; JSON, `String()` and `console.log` show `[redacted]`.
+ * `reveal()` gives it to the verifier; JSON, `String()` and `console.log` show {@link REDACTED}.
  */
 export class ProbeToken {
   readonly #value: string;
@@ -62,13 +63,13 @@ export class ProbeToken {
     return this.#value;
   }
   toJSON(): string {
-    return "[redacted]";
+    return REDACTED;
   }
   toString(): string {
-    return "[redacted]";
+    return REDACTED;
   }
   [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return "ProbeToken [redacted]";
+    return `ProbeToken ${REDACTED}`;
   }
 }
 

@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
+import { ManifestError } from "../errors";
 import { AGENT_IMAGES, type AgentImageName } from "../inputs/agent-images";
 import type { EnforcerOptions, Profile } from "../inputs";
 import { AGENT_NAMESPACE, CREDS_SECRET, PLATFORM_CONFIG } from "./names";
@@ -49,7 +50,12 @@ function load(relative: string): KubeObject[] {
     const docs = parseAllDocuments(fs.readFileSync(file, "utf8"));
     objects = [];
     for (const doc of docs) {
-      if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]!.message}`);
+      if (doc.errors.length > 0) {
+        throw new ManifestError(`${file}: ${doc.errors[0]!.message}`, {
+          file,
+          cause: doc.errors[0],
+        });
+      }
       const object = doc.toJS() as KubeObject | null;
       if (object) objects.push(object);
     }
@@ -206,7 +212,8 @@ function customize(object: KubeObject, spec: InstallationSpec): KubeObject {
     };
     for (const container of template.spec.containers) {
       const image = images[container.name];
-      if (!image) throw new Error(`manifests: no agent image for container "${container.name}"`);
+      if (!image)
+        throw new ManifestError(`manifests: no agent image for container "${container.name}"`);
       container.image = image;
     }
   } else if (object.kind === "ConfigMap" && object.metadata.name === PLATFORM_CONFIG) {

@@ -74,13 +74,23 @@ export async function waitForRegistration(w: RegistrationWait): Promise<Cluster>
   const seen = await describeAgent(w).catch(
     (err: Error) => `(cannot inspect the cluster: ${err.message})`,
   );
+  const timeoutSeconds = Math.round(w.timeoutMs / 1000);
+  const fix =
+    `read the agent's log (kubectl -n ${AGENT_NAMESPACE} logs statefulset/${AGENT_STATEFULSET} --all-containers), ` +
+    "check that its pods run and can reach the Enforce issuer, then run `pulumi up` again (it resumes where this stopped); " +
+    "raise registrationTimeout if the agent is only slow to start.";
   throw new RegistrationTimeoutError(
     `the agent did not register cluster "${w.clusterName}" with Enforce within ` +
-      `${formatDuration(Math.round(w.timeoutMs / 1000))} (remoteId ${w.remoteId}). Seen: ${seen}` +
-      `${lastError ? `; last platform error: ${lastError}` : ""}. ` +
-      `What to do: read the agent's log (kubectl -n ${AGENT_NAMESPACE} logs statefulset/${AGENT_STATEFULSET} --all-containers), ` +
-      "check that its pods run and can reach the Enforce issuer, then run `pulumi up` again (it resumes where this stopped); " +
-      "raise registrationTimeout if the agent is only slow to start.",
+      `${formatDuration(timeoutSeconds)} (remoteId ${w.remoteId}). Seen: ${seen}` +
+      `${lastError ? `; last platform error: ${lastError}` : ""}. What to do: ${fix}`,
+    {
+      fix,
+      clusterName: w.clusterName,
+      group: w.group,
+      remoteId: w.remoteId,
+      identityId: w.identityId,
+      timeoutSeconds,
+    },
   );
 }
 

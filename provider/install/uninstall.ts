@@ -5,7 +5,8 @@
  */
 
 import type { KubeClient } from "../kube/client";
-import { waitFor } from "../util/wait";
+import { DeleteTimeoutError } from "../errors";
+import { waitFor, WaitTimeoutError } from "../util/wait";
 import { collectionPath, KINDS, kindOf, objectPath } from "./kinds";
 import { describeObject, objectKey, type KubeObject } from "./manifests";
 
@@ -65,18 +66,23 @@ export async function deleteObjects(
   if (pending.length === 0) return;
   const what = pending.map(describeObject).join(", ");
   opts.progress?.(`waiting for ${what} to finish terminating`, true);
-  await waitFor(
-    `${what} to be deleted`,
-    async () => {
-      for (const o of pending) {
-        const path = objectPath(kindOf(o), o.metadata.name, o.metadata.namespace);
-        const res = await client.get(path, { accept: [404] });
-        if (res.status !== 404) return undefined;
-      }
-      return true;
-    },
-    { timeoutMs: opts.finalizeTimeoutMs ?? 180_000, intervalMs: 500 },
-  );
+  try {
+    await waitFor(
+      `${what} to be deleted`,
+      async () => {
+        for (const o of pending) {
+          const path = objectPath(kindOf(o), o.metadata.name, o.metadata.namespace);
+          const res = await client.get(path, { accept: [404] });
+          if (res.status !== 404) return undefined;
+        }
+        return true;
+      },
+      { timeoutMs: opts.finalizeTimeoutMs ?? 180_000, intervalMs: 500 },
+    );
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    throw new DeleteTimeoutError(err.message, pending.map(describeObject), { cause: err });
+  }
 }
 
 /** Deletes one object; resolves with whether it still exists, held by finalizers. */

@@ -3,7 +3,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { isInlineKubeconfig } from "../inputs/kubeconfig";
-import { KubeApiError, KubeconfigError, KubeUnreachableError } from "./errors";
+import { KubeconfigError, KubeStatusError, KubeUnreachableError } from "./errors";
 
 /** Where a kubeconfig comes from: its contents (YAML or JSON) or a file path. */
 export interface KubeconfigSource {
@@ -55,14 +55,16 @@ export class KubeClient {
   static async load(source: KubeconfigSource): Promise<KubeClient> {
     const k8s = await import("@kubernetes/client-node");
     const kc = new k8s.KubeConfig();
+    const inline = isInlineKubeconfig(source.kubeconfig);
+    // What the errors name: the path, never the contents.
+    const about = { path: inline ? undefined : source.kubeconfig, context: source.context };
     try {
-      if (isInlineKubeconfig(source.kubeconfig)) kc.loadFromString(source.kubeconfig);
+      if (inline) kc.loadFromString(source.kubeconfig);
       else kc.loadFromFile(source.kubeconfig);
     } catch (err) {
-      const where = isInlineKubeconfig(source.kubeconfig)
-        ? "the kubeconfig contents"
-        : source.kubeconfig;
+      const where = inline ? "the kubeconfig contents" : source.kubeconfig;
       throw new KubeconfigError(`cannot load ${where}: ${(err as Error).message.split("\n")[0]}`, {
+        ...about,
         cause: err,
       });
     }
@@ -71,14 +73,17 @@ export class KubeClient {
         const names = kc.getContexts().map((c) => c.name);
         throw new KubeconfigError(
           `the kubeconfig has no context "${source.context}"; it has: ${names.join(", ") || "none"}`,
+          about,
         );
       }
       kc.setCurrentContext(source.context);
     }
     const cluster = kc.getCurrentCluster();
     if (!cluster?.server) {
+      const fix = 'set "context" to one that does';
       throw new KubeconfigError(
-        `context "${kc.getCurrentContext()}" names no cluster with a server address; set "context" to one that does`,
+        `context "${kc.getCurrentContext()}" names no cluster with a server address; ${fix}`,
+        { ...about, context: kc.getCurrentContext(), fix },
       );
     }
     let caPem: string | undefined;
@@ -161,7 +166,12 @@ export class KubeClient {
               message?: string;
             };
             reject(
-              new KubeApiError(call, status, s.reason ?? res.statusMessage ?? "", s.message ?? ""),
+              new KubeStatusError(
+                call,
+                status,
+                s.reason ?? res.statusMessage ?? "",
+                s.message ?? "",
+              ),
             );
           });
         },

@@ -1,26 +1,35 @@
-/** Codes of the errors the Kubernetes client raises. */
-export type KubeErrorCode = "ERR_KUBE_API" | "ERR_KUBE_UNREACHABLE" | "ERR_KUBECONFIG";
+/**
+ * Errors of the Kubernetes client, following the provider's convention (`../util/errors`):
+ * codes `ERR_KUBE_*`, the call and the server as fields. None contains a credential.
+ * @module
+ */
 
-/** Base of the Kubernetes client's errors: `code` tells them apart. */
-export abstract class KubeError extends Error {
-  abstract readonly code: KubeErrorCode;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+import { EnforceError, type EnforceErrorOptions } from "../util/errors";
+
+/** Codes of the errors the Kubernetes client raises. */
+export type KubeErrorCode = "ERR_KUBE_STATUS" | "ERR_KUBE_UNREACHABLE" | "ERR_KUBE_CONFIG";
+
+/** Base of the Kubernetes client's errors: catch it to catch them all, `code` tells them apart. */
+export abstract class KubeError extends EnforceError {
+  abstract override readonly code: KubeErrorCode;
 }
 
 /**
- * The API server answered with an error status. `reason` is the Status
- * reason (`NotFound`, `Forbidden`, ...) and `apiMessage` its message, which
- * Kubernetes never fills with credentials.
+ * The API server answered with an error Status. `reason` is the Status reason (`NotFound`,
+ * `Forbidden`, ...) and `apiMessage` its message, which Kubernetes never fills with credentials.
  */
-export class KubeApiError extends KubeError {
-  readonly code = "ERR_KUBE_API" as const;
+export class KubeStatusError extends KubeError {
+  static readonly code = "ERR_KUBE_STATUS";
+  override readonly code = KubeStatusError.code;
+
   constructor(
+    /** The request, e.g. `GET /api/v1/namespaces/gulfstream`. */
     readonly call: string,
+    /** The HTTP status, e.g. `403`. */
     readonly statusCode: number,
+    /** The Status reason, e.g. `Forbidden`. */
     readonly reason: string,
+    /** The Status message. */
     readonly apiMessage: string,
   ) {
     super(
@@ -31,21 +40,40 @@ export class KubeApiError extends KubeError {
 
 /** The API server could not be reached (DNS, TCP, TLS, timeout). */
 export class KubeUnreachableError extends KubeError {
-  readonly code = "ERR_KUBE_UNREACHABLE" as const;
+  static readonly code = "ERR_KUBE_UNREACHABLE";
+  override readonly code = KubeUnreachableError.code;
+
   constructor(
+    /** The API server's address, from the kubeconfig. */
     readonly server: string,
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super(
-      `cannot reach the Kubernetes API server at ${server}: ${detail}. ` +
-        `Check that the cluster is running and that the kubeconfig's server address and credentials are current.`,
-      options,
-    );
+    const fix =
+      "Check that the cluster is running and that the kubeconfig's server address and credentials are current.";
+    super(`cannot reach the Kubernetes API server at ${server}: ${detail}. ${fix}`, {
+      ...options,
+      fix,
+    });
   }
 }
 
 /** The kubeconfig could not be loaded or lacks what is needed. */
 export class KubeconfigError extends KubeError {
-  readonly code = "ERR_KUBECONFIG" as const;
+  static readonly code = "ERR_KUBE_CONFIG";
+  override readonly code = KubeconfigError.code;
+
+  /** The kubeconfig's path, when it was given as one (never its contents). */
+  readonly path: string | undefined;
+  /** The context asked for, if any. */
+  readonly context: string | undefined;
+
+  constructor(
+    message: string,
+    options?: EnforceErrorOptions & { path?: string; context?: string },
+  ) {
+    super(message, options);
+    this.path = options?.path;
+    this.context = options?.context;
+  }
 }

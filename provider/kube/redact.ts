@@ -2,14 +2,19 @@
  * Keeps kubeconfig credentials out of messages. Errors that reach a person can quote what a
  * kubeconfig holds: an exec credential plugin's stderr becomes @kubernetes/client-node's error
  * message as is, and a plugin may print its token or the environment it was given. Messages built
- * from such errors pass through {@link redactKubeconfig} before they leave the provider.
+ * from such errors pass through {@link redactKubeconfig} before they leave the provider. This module
+ * only finds a kubeconfig's secrets; replacing them is the provider's one redactor, `../util/redact`.
  * @module
  */
 
 import { parse } from "yaml";
 
-/** What replaces a credential in a message. */
-export const REDACTED = "[redacted]";
+export {
+  /** What replaces a credential in a message (the provider's one placeholder). */
+  REDACTED,
+  /** `message` with every occurrence of each of {@link kubeconfigSecrets} replaced by {@link REDACTED}. */
+  redact as redactKubeconfig,
+} from "../util/redact";
 
 /** Shorter values are left alone: they are words (`Never`, `v1`), not credentials. */
 const MIN_SECRET_LENGTH = 8;
@@ -42,13 +47,6 @@ export function kubeconfigSecrets(text: string): string[] {
   return [...found]
     .filter((value) => value.length >= MIN_SECRET_LENGTH)
     .sort((a, b) => b.length - a.length);
-}
-
-/** `message` with every occurrence of each secret replaced by {@link REDACTED}. */
-export function redactKubeconfig(message: string, secrets: readonly string[]): string {
-  let out = message;
-  for (const secret of secrets) out = out.split(secret).join(REDACTED);
-  return out;
 }
 
 function collectStrings(value: unknown, into: Set<string>): void {

@@ -84,9 +84,17 @@ export async function readConnection(
 }
 
 function unreachable(state: ConnectionState, cause: Error): ClusterUnreachableError {
+  const fix = "make the cluster reachable and refresh again; the stored state is unchanged.";
   return new ClusterUnreachableError(
-    `cannot refresh connection "${state.clusterName}": ${cause.message} ` +
-      "Fix: make the cluster reachable and refresh again; the stored state is unchanged.",
-    { cause },
+    `cannot refresh connection "${state.clusterName}": ${cause.message} Fix: ${fix}`,
+    {
+      cause,
+      fix,
+      clusterName: state.clusterName,
+      group: state.group,
+      remoteId: state.remoteId,
+      clusterId: state.clusterId,
+      identityId: state.identityId,
+    },
   );
 }

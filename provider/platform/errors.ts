@@ -1,12 +1,13 @@
 /**
- * Errors of the platform client. Every class carries a literal `code`, sets
- * `name` from the class and keeps `cause`. Messages say what happened, why
- * and what to do; they never contain a bearer token, an invite code or a
- * request body (the transport redacts the credentials it sent from anything
- * the platform echoes back).
+ * Errors of the platform client, following the provider's convention (`../util/errors`):
+ * codes `ERR_PLATFORM_*`, what the platform said as fields. Messages say what happened, why
+ * and what to do; they never contain a bearer token, an invite code or a request body (the
+ * transport redacts the credentials it sent from anything the platform echoes back).
  *
  * @module
  */
+
+import { EnforceError } from "../util/errors";
 
 /** Every `code` this module's errors can carry. */
 export type PlatformErrorCode =
@@ -16,14 +17,9 @@ export type PlatformErrorCode =
   | "ERR_PLATFORM_CONFIG";
 
 /** Base class of the platform client's errors; catch this to catch them all. */
-export abstract class PlatformError extends Error {
+export abstract class PlatformError extends EnforceError {
   /** Stable, machine-readable error code. */
-  abstract readonly code: PlatformErrorCode;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  abstract override readonly code: PlatformErrorCode;
 }
 
 /** gRPC status names by code, as grpc-gateway puts them in `code`. */
@@ -72,7 +68,7 @@ export interface PlatformHttpErrorDetails {
 /** The platform answered with a non-2xx status; fields keep what it said. */
 export class PlatformHttpError extends PlatformError {
   static readonly code = "ERR_PLATFORM_HTTP";
-  override readonly code = "ERR_PLATFORM_HTTP";
+  override readonly code = PlatformHttpError.code;
   /** The client method that failed, e.g. `"createInvite"`. */
   readonly call: string;
   readonly method: string;
@@ -94,10 +90,11 @@ export class PlatformHttpError extends PlatformError {
     const grpcName = grpcCodeName(details.grpcCode);
     const status = `HTTP ${details.statusCode}${grpcName ? ` (${grpcName})` : ""}`;
     const said = details.platformMessage ? `"${details.platformMessage}"` : "no message";
+    const fix = statusHint(details.statusCode, details.credential);
     super(
       `${details.call}: the Enforce platform answered ${details.method} ${details.path} with ` +
-        `${status}${attemptsText(details.attempts)}: ${said}. ` +
-        statusHint(details.statusCode, details.credential),
+        `${status}${attemptsText(details.attempts)}: ${said}. ${fix}`,
+      { fix },
     );
     this.call = details.call;
     this.method = details.method;
@@ -133,7 +130,7 @@ export interface PlatformUnreachableErrorDetails {
 /** No HTTP answer: connection refused or reset, TLS failure, or timeout. */
 export class PlatformUnreachableError extends PlatformError {
   static readonly code = "ERR_PLATFORM_UNREACHABLE";
-  override readonly code = "ERR_PLATFORM_UNREACHABLE";
+  override readonly code = PlatformUnreachableError.code;
   readonly call: string;
   readonly method: string;
   readonly origin: string;
@@ -150,23 +147,25 @@ export class PlatformUnreachableError extends PlatformError {
     const detail =
       typeof causeMessage === "string" && causeMessage ? `${code}: ${causeMessage}` : code;
     const setting = `${d.urlSetting.key} (or ${d.urlSetting.envVar})`;
-    let message: string;
+    let what: string;
+    let fix: string;
     if (d.reason === "timeout") {
-      message =
+      what =
         `${d.call}: no answer from the Enforce platform at ${where} within ${d.timeoutMs} ms` +
-        `${attemptsText(d.attempts)} (${code}). Check that ${setting} points at a running ` +
-        `platform, or raise the client's timeoutMs.`;
+        `${attemptsText(d.attempts)} (${code}).`;
+      fix = `Check that ${setting} points at a running platform, or raise the client's timeoutMs.`;
     } else if (d.reason === "tls") {
-      message =
-        `${d.call}: the TLS certificate of ${where} is not trusted (${detail}). If this is the ` +
-        `local emulator, trust its CA with \`pulumi config set enforce:caFile <ca.pem>\` or ` +
-        `ENFORCE_CA_FILE; otherwise check ${setting}.`;
+      what = `${d.call}: the TLS certificate of ${where} is not trusted (${detail}).`;
+      fix =
+        `If this is the local emulator, trust its CA with \`pulumi config set enforce:caFile <ca.pem>\` ` +
+        `or ENFORCE_CA_FILE; otherwise check ${setting}.`;
     } else {
-      message =
+      what =
         `${d.call}: could not reach the Enforce platform at ${where}${attemptsText(d.attempts)} ` +
-        `(${detail}). Check that ${setting} is right and the platform is reachable from here.`;
+        `(${detail}).`;
+      fix = `Check that ${setting} is right and the platform is reachable from here.`;
     }
-    super(message, { cause: d.cause });
+    super(`${what} ${fix}`, { cause: d.cause, fix });
     this.call = d.call;
     this.method = d.method;
     this.origin = d.origin;
@@ -194,7 +193,7 @@ export interface PlatformResponseErrorDetails {
  */
 export class PlatformResponseError extends PlatformError {
   static readonly code = "ERR_PLATFORM_RESPONSE";
-  override readonly code = "ERR_PLATFORM_RESPONSE";
+  override readonly code = PlatformResponseError.code;
   readonly call: string;
   readonly method: string;
   readonly path: string;
@@ -232,12 +231,12 @@ export interface PlatformConfigErrorDetails {
 /** A platform setting is missing or invalid. Never quotes a secret value. */
 export class PlatformConfigError extends PlatformError {
   static readonly code = "ERR_PLATFORM_CONFIG";
-  override readonly code = "ERR_PLATFORM_CONFIG";
+  override readonly code = PlatformConfigError.code;
   readonly key: string;
   readonly envVar: string;
 
   constructor(d: PlatformConfigErrorDetails) {
-    super(`${d.key} ${d.problem}. ${d.fix}`, { cause: d.cause });
+    super(`${d.key} ${d.problem}. ${d.fix}`, { cause: d.cause, fix: d.fix });
     this.key = d.key;
     this.envVar = d.envVar;
   }

@@ -349,7 +349,7 @@ describe("failure reasons never carry the kubeconfig", () => {
     );
     expect(failures).toHaveLength(1);
     expect(failures[0].property).toBe("kubeconfig");
-    expect(failures[0].reason).toContain("login failed for [redacted]");
+    expect(failures[0].reason).toContain("login failed for [REDACTED]");
     expect(failures[0].reason).not.toContain(secret);
   });
 });

@@ -82,7 +82,7 @@ describe("check before the cluster checks", () => {
     expect(result.failures).toEqual([
       {
         property: "kubeconfig",
-        reason: expect.stringMatching(/^exec plugin: cannot log in with \[redacted\]\. Fix: /),
+        reason: expect.stringMatching(/^exec plugin: cannot log in with \[REDACTED\]\. Fix: /),
       },
     ]);
     expect(JSON.stringify(result.failures)).not.toContain(TOKEN);
@@ -99,7 +99,7 @@ describe("check before the cluster checks", () => {
       connect,
     });
     expect(connect).toHaveBeenCalledWith({ kubeconfig: "/clusters/dev.yaml", context: undefined });
-    expect(result.failures[0].reason).toContain("bad token [redacted]");
+    expect(result.failures[0].reason).toContain("bad token [REDACTED]");
   });
 });
 

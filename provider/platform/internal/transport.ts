@@ -15,7 +15,7 @@ import {
 } from "../errors";
 import { failureCode, retryCallback, type AttemptLog, type RetryPolicy } from "../retry";
 import type { Fail } from "./json";
-import { redact } from "./redact";
+import { redact } from "../../util/redact";
 import { joinUrl } from "./url";
 
 const debug = debuglog("enforce:platform");
