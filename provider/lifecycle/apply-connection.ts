@@ -30,12 +30,12 @@ import {
   type ConnectionRun,
 } from "./apply/run";
 
-export type { ApplyRequest, ConnectionRun };
+export type { ApplyRequest, ApplyStep, ConnectionRun };
 export { identityName } from "./apply/identity";
 export { normalizedOf } from "./apply/initial-state";
 
 /** The steps of an apply, in order. */
-const APPLY_STEPS: readonly ApplyStep[] = [
+export const APPLY_STEPS: readonly ApplyStep[] = [
   observeCluster,
   locateInstallation,
   prepareRegistration,
@@ -50,16 +50,18 @@ const APPLY_STEPS: readonly ApplyStep[] = [
  * Applies a connection and resolves with its complete state. Failures before anything changed
  * reject with the cause as is; later ones with a `PartialFailureError` carrying the state
  * reached, so the engine keeps the resource and the next `up` (or `destroy`) can finish.
+ * `steps` are {@link APPLY_STEPS} but for tests.
  */
 export async function applyConnection(
   ctx: LifecycleContext,
   req: ApplyRequest,
+  steps: readonly ApplyStep[] = APPLY_STEPS,
 ): Promise<ConnectionState> {
   const platform = ctx.platform();
   let run: ConnectionRun | undefined;
   try {
     run = await startRun(ctx, req, platform);
-    for (const step of APPLY_STEPS) await step(run);
+    for (const step of steps) await step(run);
     return run.state;
   } catch (err) {
     throw partialFailure(run, err);
