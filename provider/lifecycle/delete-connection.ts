@@ -2,17 +2,13 @@
  * `delete`: uninstall what this connection still owns and unregister it. Webhook
  * configurations go first (see `../install/uninstall`). When a replacement took the
  * installation over, only this connection's own leftovers, identity and invite are removed:
- * the agent and its registration stay.
+ * the agent and its registration stay. The steps are in `./delete/steps`.
  * @module
  */
 
 import { ClusterUnreachableError } from "../errors";
-import { KubeError, KubeUnreachableError } from "../kube/errors";
-import type { KubeClient } from "../kube/client";
-import { readAgentNamespace } from "../install/cluster-state";
-import { ownedSelector } from "../install/ownership";
-import { deleteObjects, listObjects } from "../install/uninstall";
 import type { LifecycleContext } from "./context";
+import { deleteCredentials, isUnreachable, uninstall, type DeletionRun } from "./delete/steps";
 import type { ConnectionState } from "./state";
 
 /** Deletes a connection; tolerates everything already gone. */
@@ -20,46 +16,15 @@ export async function deleteConnection(
   ctx: LifecycleContext,
   state: ConnectionState,
 ): Promise<void> {
-  const platform = ctx.platform();
-  let kube: KubeClient | undefined;
+  const run: DeletionRun = { ctx, state, platform: ctx.platform() };
   try {
-    try {
-      kube = await ctx.connect({ kubeconfig: state.kubeconfig, context: state.context });
-      const namespace = await readAgentNamespace(kube);
-      // The registration is this connection's unless the same installation (same namespace UID)
-      // now belongs to another connection: its replacement.
-      const replaced =
-        namespace !== undefined &&
-        namespace.uid === state.remoteId &&
-        namespace.owner !== undefined &&
-        namespace.owner !== state.connectionId;
-      const owned = await listObjects(kube, ownedSelector(state.connectionId));
-      if (owned.length > 0) {
-        ctx.progress(
-          `uninstalling ${owned.length} objects of connection ${state.connectionId}`,
-          true,
-        );
-        await deleteObjects(kube, owned, { progress: ctx.progress });
-      }
-      if (replaced) {
-        ctx.progress(
-          `connection ${namespace.owner} has taken over the agent installation: leaving it and cluster ${state.clusterId} registered`,
-        );
-      } else if (state.clusterId) {
-        ctx.progress(`unregistering cluster ${state.clusterId} from Enforce`);
-        await platform.deleteCluster(state.clusterId);
-      }
-    } catch (err) {
-      if (err instanceof KubeUnreachableError || (err instanceof KubeError && !kube)) {
-        throw unreachable(state, err);
-      }
-      throw err;
-    }
-    if (state.identityId) await platform.deleteIdentity(state.identityId);
-    if (state.inviteId) await platform.deleteInvite(state.inviteId);
+    await uninstall(run).catch((err: unknown) => {
+      throw isUnreachable(err, run.kube !== undefined) ? unreachable(state, err as Error) : err;
+    });
+    await deleteCredentials(run);
   } finally {
-    kube?.close();
-    await platform.close();
+    run.kube?.close();
+    await run.platform.close();
   }
 }
 

@@ -1,0 +1,84 @@
+/**
+ * Step 2, locate the installation: who holds the agent namespace, where the platform has it
+ * registered, and from that whether the agent registers again in this run.
+ * @module
+ */
+
+import { RegisteredElsewhereError } from "../../errors";
+import type { Cluster } from "../../platform";
+import { readAgentNamespace } from "../../install/cluster-state";
+import { AGENT_NAMESPACE } from "../../install/names";
+import type { ConnectionState } from "../state";
+import type { ConnectionRun, Installation } from "./run";
+
+/**
+ * Reads the agent namespace and its registrations, decides {@link mustRegister}, and refuses an
+ * installation that another tool registered in another group, or a namespace being deleted.
+ */
+export async function locateInstallation(run: ConnectionRun): Promise<void> {
+  const namespace = await readAgentNamespace(run.kube);
+  const registrations = namespace
+    ? await run.platform.listClusters({ remoteId: namespace.uid })
+    : [];
+  const found = installationOf(namespace, registrations, run.inputs.group);
+  run.installation = found;
+  run.register = mustRegister(run.previous, found, run.move.changed);
+  const foreign = foreignRegistration(found, run.register);
+  if (foreign) throw registeredElsewhere(found, foreign);
+  if (namespace?.terminating) {
+    throw new Error(
+      `namespace ${AGENT_NAMESPACE} is being deleted, so the agent cannot be installed into it yet. ` +
+        "Fix: wait until it is gone (kubectl get namespace gulfstream), then run `pulumi up` again.",
+    );
+  }
+}
+
+/** The namespace with its registration in `group` and one in another group, if any. */
+export function installationOf(
+  namespace: Installation["namespace"],
+  registrations: readonly Cluster[],
+  group: string,
+): Installation {
+  return {
+    namespace,
+    current: registrations.find((c) => c.group === group),
+    elsewhere: registrations.find((c) => c.group !== group),
+  };
+}
+
+/**
+ * Whether the agent registers (again): when the connection is new or an earlier attempt did not
+ * finish (no cluster id), when the platform lost or moved the registration, when the agent
+ * namespace is not the one registered, or when the agent is told of another platform.
+ */
+export function mustRegister(
+  previous: ConnectionState | undefined,
+  found: Installation,
+  platformChanged: boolean,
+): boolean {
+  return (
+    platformChanged ||
+    !previous?.clusterId ||
+    found.current?.id !== previous.clusterId ||
+    found.namespace?.uid !== previous.remoteId
+  );
+}
+
+/**
+ * The registration in another group that blocks registering: one made by an installation that
+ * pulumi-enforce did not make (its namespace has no owner). A pulumi-enforce installation's
+ * registration elsewhere is moved instead (see `prepareRegistration`).
+ */
+export function foreignRegistration(found: Installation, register: boolean): Cluster | undefined {
+  const { elsewhere, namespace } = found;
+  return elsewhere && register && namespace?.owner === undefined ? elsewhere : undefined;
+}
+
+function registeredElsewhere(found: Installation, elsewhere: Cluster): RegisteredElsewhereError {
+  return new RegisteredElsewhereError(
+    `the agent already installed in this cluster (namespace ${AGENT_NAMESPACE}, remoteId ${found.namespace?.uid}) ` +
+      `is registered with Enforce as cluster ${elsewhere.id} in group ${elsewhere.group}, by an installation ` +
+      `pulumi-enforce did not make (e.g. "chainctl cluster install"). Fix: set group to "${elsewhere.group}" ` +
+      `to adopt that installation, or uninstall it first ("chainctl cluster uninstall --cluster ${elsewhere.id}").`,
+  );
+}
