@@ -11,7 +11,6 @@
  */
 
 import { checkCluster, verifyKeysToUpload, type ClusterFacts } from "../checks/cluster-checks";
-import type { CheckedInputs } from "../check";
 import { PartialFailureError, PrerequisiteError, RegisteredElsewhereError } from "../errors";
 import type { NormalizedInputs } from "../inputs";
 import type { KubeClient } from "../kube/client";
@@ -30,6 +29,7 @@ import { ownedSelector } from "../install/ownership";
 import { summarizePlatform } from "../install/platform-settings";
 import { waitForRegistration } from "../install/registration";
 import { deleteObjects, listObjects, notIn } from "../install/uninstall";
+import type { CheckedInputs } from "./checked";
 import type { LifecycleContext } from "./context";
 import { sameJson } from "./diff";
 import { withSettings } from "./settings";

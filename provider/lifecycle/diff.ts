@@ -6,7 +6,7 @@
  * @module
  */
 
-import { OBSERVED_KEY, type Observed } from "../check";
+import { OBSERVED_KEY, type Observed } from "./checked";
 import { UNKNOWN_VALUE } from "../inputs";
 import { renewalTime, type ConnectionState } from "./state";
 
