@@ -141,13 +141,23 @@ export function validateInputs(
     rules.after[property]?.();
   }
 
-  // An unknown property passes through as received (and so does what derives from it, a
-  // duration's seconds); otherwise the checked value or the default. Optional properties without
-  // a value are left out.
+  return { inputs: normalized(raw, checked, unknown), failures, unknown };
+}
+
+/**
+ * The checked inputs in canonical form. An unknown property passes through as received (and so
+ * does what derives from it, a duration's seconds); otherwise the checked value or the default.
+ * Optional properties without a value are left out.
+ */
+function normalized(
+  raw: Record<string, unknown>,
+  checked: Partial<Record<InputProperty, unknown>>,
+  unknown: readonly InputProperty[],
+): NormalizedInputs {
   const inputs: Record<string, unknown> = {};
   for (const property of INPUT_PROPERTIES) {
     const spec = inputSpec(property);
-    if (isUnknown(property)) {
+    if (unknown.includes(property)) {
       inputs[property] = raw[property];
       if (spec.duration) inputs[`${property}Seconds`] = UNKNOWN_VALUE;
     } else if (spec.duration) {
@@ -167,7 +177,7 @@ export function validateInputs(
   }
   // Sorted: values passed through while unknown keep the output canonical too. The cast is
   // exact for known inputs; for unknown ones see ValidationResult.inputs.
-  return { inputs: sortKeys(inputs) as NormalizedInputs, failures, unknown };
+  return sortKeys(inputs) as NormalizedInputs;
 }
 
 /** The rules that relate inputs, by the property whose check they replace or follow. */
