@@ -6,7 +6,6 @@
  */
 
 import { checkCluster, type ClusterFacts, type Problem } from "./checks/cluster-checks";
-import { platformConfig } from "./configure";
 import {
   agentPlatformOf,
   summarizePlatform,
@@ -16,7 +15,8 @@ import {
 import { isInlineKubeconfig } from "./inputs/kubeconfig";
 import { KubeClient, type KubeconfigSource } from "./kube/client";
 import { kubeconfigSecrets, redactKubeconfig } from "./kube/redact";
-import { PlatformConfigError } from "./platform";
+import { OBSERVED_KEY, type CheckedInputs, type Observed } from "./lifecycle/checked";
+import { PlatformConfigError, resolvePlatformConfig } from "./platform";
 import {
   UNKNOWN_VALUE,
   readFileUtf8,
@@ -38,34 +38,6 @@ export const RESOURCE_NAME_INPUT = "resourceName";
  */
 export const RESOURCE_URN_INPUT = "resourceUrn";
 
-/** The checked-inputs key that holds {@link Observed}. */
-export const OBSERVED_KEY = "observed";
-
-/** What `check` saw in the cluster, kept in the checked inputs for `diff`. */
-export interface Observed {
-  /** Key id in a freshly minted token's header: the key that signs now. */
-  activeKeyId: string;
-  /** UID of the `gulfstream` Namespace, `""` when it does not exist. */
-  agentNamespaceUid: string;
-  /** UID of the `kube-system` Namespace: which cluster this is. */
-  clusterUid: string;
-  /** `connectivity` resolved against the cluster: `"public"` or `"private"`. */
-  connectivity: string;
-  /** The service account issuer from the discovery document. */
-  issuer: string;
-  /** Every key id the JWKS publishes, sorted. */
-  signingKeyIds: string[];
-}
-
-/** The checked inputs: the normalized inputs plus what was observed, keys sorted. */
-export type CheckedInputs = NormalizedInputs & {
-  observed: Observed | typeof UNKNOWN_VALUE;
-  /** The platform settings the agent will be given, from the provider's configuration. */
-  platform: PlatformSummary;
-  /** The resource's URN when the SDK passed one (`""` otherwise). */
-  resourceUrn: string;
-};
-
 /** Outcome of {@link checkConnection}; the shape a dynamic provider's `check` returns. */
 export interface ConnectionCheckResult {
   /** The checked inputs, or the inputs as received when a failure leaves nothing checked. */
@@ -79,7 +51,7 @@ export interface CheckDependencies {
   readFile?: ReadFile;
   /** @default KubeClient.load */
   connect?: (source: KubeconfigSource) => Promise<KubeClient>;
-  /** The agent's platform settings. @default from `configure` and the environment */
+  /** The agent's platform settings. @default from the environment alone */
   agentPlatform?: () => AgentPlatform;
 }
 
@@ -170,7 +142,7 @@ function observe(facts: ClusterFacts): Observed {
 }
 
 function defaultAgentPlatform(): AgentPlatform {
-  return agentPlatformOf(platformConfig());
+  return agentPlatformOf(resolvePlatformConfig({}));
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * The provider's `configure`: the platform settings (`enforce:apiUrl`, `enforce:issuerUrl`,
- * `enforce:token`, `enforce:caFile`) arrive here from stack config, once per provider process,
- * and stay in this module's memory. They are never captured by the serialized provider, so
- * nothing secret is written into state as provider code.
+ * `enforce:token`, `enforce:caFile`) arrive from stack config, once per provider process.
+ * {@link configure} turns them into a {@link ProviderConfig} value, which the implementation
+ * (`./impl`) keeps and passes to the lifecycle context of each operation. The value is never
+ * captured by the serialized provider, so nothing secret is written into state as provider code.
  * @module
  */
 
@@ -14,25 +15,33 @@ import {
   type StackConfig,
 } from "./platform";
 
-/** Stack config values by key, as `configure` received them; empty until then. */
-let stackConfig: Readonly<Record<string, string | undefined>> = {};
+/** What the provider was configured with. */
+export interface ProviderConfig {
+  /**
+   * The platform settings: the stack config's, then the environment's. Resolved (URL
+   * validation, environment fallbacks) only when an operation needs them: `check` resolves the
+   * URLs and the CA file (what the agent will be told), never the token, so a preview runs
+   * without platform credentials.
+   */
+  platformConfig(env?: NodeJS.ProcessEnv): PlatformConfig;
+}
+
+/** The configuration before `configure` ran: the environment's settings alone. */
+export const UNCONFIGURED: ProviderConfig = configOf({});
 
 /**
- * Keeps the platform settings from the stack config. Resolution (URL validation, environment
- * fallbacks) is left to {@link platformConfig}, when an operation needs it: `check` resolves the
- * URLs and the CA file (what the agent will be told), never the token, so a preview runs
- * without platform credentials.
+ * The configuration from a `configure` request: the `enforce:*` stack config values, kept as
+ * given. Never throws; a bad setting fails the operation that uses it.
  */
-export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+export function configure(req: pulumi.dynamic.ConfigureRequest): ProviderConfig {
   const kept: Record<string, string | undefined> = {};
   for (const { key } of Object.values(PLATFORM_SETTINGS)) {
     const value = req.config.get(key);
     if (value !== undefined) kept[key] = value;
   }
-  stackConfig = Object.freeze(kept);
+  return configOf(Object.freeze(kept));
 }
 
-/** The platform settings from the stack config kept by {@link configure}, then the environment. */
-export function platformConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
-  return resolvePlatformConfig(stackConfig as StackConfig, env);
+function configOf(stackConfig: StackConfig): ProviderConfig {
+  return { platformConfig: (env = process.env) => resolvePlatformConfig(stackConfig, env) };
 }

@@ -6,11 +6,12 @@
  */
 
 import type * as pulumi from "@pulumi/pulumi";
-import { checkConnection, type CheckedInputs } from "./check";
-import { configure } from "./configure";
+import { checkConnection } from "./check";
+import { UNCONFIGURED, configure, type ProviderConfig } from "./configure";
 import type { ProviderImplementation } from "./dynamic";
 import { PartialFailureError } from "./errors";
 import { applyConnection } from "./lifecycle/apply-connection";
+import type { CheckedInputs } from "./lifecycle/checked";
 import { defaultContext, type LifecycleContext } from "./lifecycle/context";
 import { deleteConnection } from "./lifecycle/delete-connection";
 import { diffConnection } from "./lifecycle/diff";
@@ -20,12 +21,27 @@ import { fromOutputs, toOutputs } from "./lifecycle/state";
 /** The engine's key for the serialized provider, which partial-failure properties must keep. */
 const PROVIDER_KEY = "__provider";
 
+/**
+ * Builds the lifecycle context of one operation on the resource `urn`, given what the provider
+ * was configured with.
+ */
+export type ContextFactory = (urn: string, config: ProviderConfig) => LifecycleContext;
+
+/** The default {@link ContextFactory}: {@link defaultContext} with the configured settings. */
+const defaultContextOf: ContextFactory = (urn, config) =>
+  defaultContext(urn, () => config.platformConfig());
+
 /** The provider's operations with their dependencies given; the exported one uses the defaults. */
 export function createImplementation(
-  context: (urn: string) => LifecycleContext = defaultContext,
+  contextOf: ContextFactory = defaultContextOf,
 ): ProviderImplementation {
+  // What `configure` produced; each configure replaces what the previous one gave.
+  let config = UNCONFIGURED;
+  const context = (urn: string) => contextOf(urn, config);
   return {
-    configure,
+    async configure(req) {
+      config = configure(req);
+    },
     check: (olds, news) =>
       checkConnection(olds ?? {}, news, {
         agentPlatform: () => context(urnOf(news)).agentPlatform(),

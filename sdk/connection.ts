@@ -5,12 +5,15 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { enforceProvider } from "../provider/dynamic";
-import type {
-  AgentImageName,
-  Connectivity,
-  NamespaceEnforcementMode,
-  Profile,
+import {
+  INPUT_PROPERTIES,
+  inputSpec,
+  type AgentImageName,
+  type Connectivity,
+  type NamespaceEnforcementMode,
+  type Profile,
 } from "../provider/inputs";
+import { PROGRAM_OUTPUTS, outputSpec } from "../provider/lifecycle/properties";
 
 export type { AgentImageName, Connectivity, NamespaceEnforcementMode, Profile };
 
@@ -128,6 +131,14 @@ export interface EnforceClusterConnectionArgs {
   registrationTimeout?: pulumi.Input<string>;
 }
 
+/**
+ * Inputs kept secret in state and in engine messages, whatever the program passed. (Its type
+ * also checks that every input of the provider's table is a property of the Args.)
+ */
+const SECRET_INPUTS: readonly (keyof EnforceClusterConnectionArgs)[] = INPUT_PROPERTIES.filter(
+  (property) => inputSpec(property).secret,
+);
+
 /** The Pulumi type of {@link EnforceClusterConnection}. */
 const RESOURCE_TYPE = "EnforceClusterConnection";
 /** Its type token, as URNs spell it. */
@@ -193,32 +204,31 @@ export class EnforceClusterConnection extends pulumi.dynamic.Resource {
     args: EnforceClusterConnectionArgs,
     opts?: pulumi.CustomResourceOptions,
   ) {
-    const given: Partial<EnforceClusterConnectionArgs> = args ?? {};
+    const given: Record<string, unknown> = { ...args };
     super(
       enforceProvider,
       name,
       {
+        // Everything given, unknown properties too: check rejects them with a fix.
         ...given,
         // Secret in state and in engine messages, whatever the caller passed.
-        kubeconfig: given.kubeconfig === undefined ? undefined : pulumi.secret(given.kubeconfig),
+        ...Object.fromEntries(
+          SECRET_INPUTS.map((p) => [
+            p,
+            given[p] === undefined ? undefined : pulumi.secret(given[p]),
+          ]),
+        ),
         // A dynamic provider's check is not told the resource name, which clusterName defaults to.
         resourceName: name,
         // Nor its URN, which the provider's progress messages are shown with.
         resourceUrn: pulumi.createUrn(name, RESOURCE_TOKEN, opts?.parent),
-        // An input and an output: listed even when not given, so that the output exists (until
-        // the connection is created, it holds the given value).
-        connectivity: given.connectivity,
-        // Outputs only.
-        clusterId: undefined,
-        remoteId: undefined,
-        issuer: undefined,
-        signingKeyIds: undefined,
-        identityId: undefined,
-        registeredAt: undefined,
-        renewAt: undefined,
-        platform: undefined,
+        // The outputs, listed so that they exist. One that is also an input is listed even when
+        // not given; until the connection is created, it holds the given value.
+        ...Object.fromEntries(
+          PROGRAM_OUTPUTS.map((p) => [p, outputSpec(p).kind === "both" ? given[p] : undefined]),
+        ),
       },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }),
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: [...SECRET_INPUTS] }),
       undefined,
       RESOURCE_TYPE,
     );

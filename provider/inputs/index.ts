@@ -36,6 +36,7 @@ export {
   type KubeconfigSummary,
   type ReadFile,
 } from "./kubeconfig";
+export * from "./properties";
 export * from "./types";
 export { isUidp, parseUidp, UIDP_FORM, type UidpErrorCode, type UidpResult } from "./uidp";
 export { validateInputs, type ValidateOptions, type ValidationResult } from "./validate";

@@ -1,37 +1,21 @@
 /**
- * The whole of `check` before any network call: every input checked on its own (`scalars.ts`,
- * `collections.ts`, `kubeconfig.ts`), then the rules that relate inputs, then defaults applied
- * and the result put in canonical form.
+ * The whole of `check` before any network call: every input of `properties.ts` checked on its
+ * own, the rules that relate inputs, then defaults applied and the result put in canonical form.
  * @module
  */
 
-import { checkAgentImages, checkEnforcerOptions, checkProfiles } from "./collections";
 import { parseDuration } from "./duration";
 import { closestName, containsUnknown, quoteList, sortKeys } from "./internal/values";
 import { inspectKubeconfig, readFileUtf8, selectContext, type ReadFile } from "./kubeconfig";
 import {
-  MISSING,
-  checkClusterName,
-  checkConnectivity,
-  checkContext,
-  checkDescription,
-  checkExposeIssuerDiscovery,
-  checkGroup,
-  checkKubeconfigType,
-  checkRegistrationTimeout,
-  checkRenewAfter,
-  type Check,
-  type CheckedDuration,
-  type Fail,
-} from "./scalars";
-import {
-  DEFAULTS,
+  INPUTS,
   INPUT_PROPERTIES,
-  UNKNOWN_VALUE,
-  type CheckFailure,
+  inputSpec,
   type InputProperty,
   type NormalizedInputs,
-} from "./types";
+} from "./properties";
+import type { CheckedDuration, Fail } from "./scalars";
+import { UNKNOWN_VALUE, type CheckFailure } from "./types";
 
 /** Options of {@link validateInputs}. */
 export interface ValidateOptions {
@@ -106,88 +90,100 @@ export function validateInputs(
   }
   const isUnknown = (property: InputProperty) => unknown.includes(property);
   const isGiven = (property: InputProperty) => Object.hasOwn(given, property);
-  const run = <T>(property: InputProperty, check: Check<T>): T | undefined =>
-    isGiven(property) ? check(given[property], fail) : undefined;
 
-  for (const property of ["kubeconfig", "group"] as const) {
-    if (!isGiven(property) && !isUnknown(property)) fail(property, MISSING[property]);
-  }
-
-  const kubeconfig = run("kubeconfig", checkKubeconfigType);
-  const context = run("context", checkContext);
-  if (kubeconfig !== undefined) {
-    const inspected = inspectKubeconfig(kubeconfig, opts.readFile ?? readFileUtf8);
-    // A context that failed its own check, or is not known yet, cannot be looked up.
-    const contextUsable = !isUnknown("context") && (!isGiven("context") || context !== undefined);
-    if (!inspected.ok) fail("kubeconfig", inspected.reason);
-    else if (contextUsable) {
-      const selected = selectContext(inspected.summary, context);
-      if (!selected.ok) fail(selected.property, selected.reason);
+  for (const property of INPUT_PROPERTIES) {
+    const { required } = inputSpec(property);
+    if (required !== undefined && !isGiven(property) && !isUnknown(property)) {
+      fail(property, required);
     }
   }
 
-  const group = run("group", checkGroup);
-  const clusterName = isGiven("clusterName")
-    ? checkClusterName(given.clusterName, fail)
-    : isUnknown("clusterName")
-      ? undefined
-      : checkClusterName(opts.resourceName, fail, true);
-  const description = run("description", checkDescription);
-  const connectivity = run("connectivity", checkConnectivity);
-  const exposeIssuerDiscovery = run("exposeIssuerDiscovery", checkExposeIssuerDiscovery);
-
-  // Only a private connection uploads an identity that needs renewing.
-  let renewAfter: CheckedDuration | undefined;
-  if (isGiven("renewAfter") && connectivity === "public") {
-    fail(
-      "renewAfter",
-      `'renewAfter' only applies to private connections, whose uploaded identity expires; with connectivity "public" nothing is renewed. Remove 'renewAfter', or set connectivity to "private" or "auto".`,
-    );
-  } else {
-    renewAfter = run("renewAfter", checkRenewAfter);
-  }
-  const registrationTimeout = run("registrationTimeout", checkRegistrationTimeout);
-  const profiles = run("profiles", checkProfiles);
-  const enforcerOptions = run("enforcerOptions", checkEnforcerOptions);
-  const agentImages = run("agentImages", checkAgentImages);
-
-  // An unknown property passes through as received; otherwise the checked value or the default.
-  const pick = <T>(property: InputProperty, checked: T | undefined, fallback: T): unknown =>
-    isUnknown(property) ? raw[property] : (checked ?? fallback);
-  const optional = (property: InputProperty, checked: string | undefined) =>
-    isUnknown(property)
-      ? { [property]: raw[property] }
-      : checked === undefined
-        ? {}
-        : { [property]: checked };
-  const duration = (property: "renewAfter" | "registrationTimeout", checked?: CheckedDuration) => {
-    if (isUnknown(property)) {
-      return { [property]: raw[property], [`${property}Seconds`]: UNKNOWN_VALUE };
+  // Each input on its own, in the table's order; a rule that relates inputs runs in place of a
+  // property's own check (`instead`) or after it (`after`).
+  const checked: Partial<Record<InputProperty, unknown>> = {};
+  const rules: Rules = {
+    // Only a private connection uploads an identity that needs renewing.
+    instead: {
+      renewAfter: () => {
+        if (!isGiven("renewAfter") || checked.connectivity !== "public") return false;
+        fail(
+          "renewAfter",
+          `'renewAfter' only applies to private connections, whose uploaded identity expires; with connectivity "public" nothing is renewed. Remove 'renewAfter', or set connectivity to "private" or "auto".`,
+        );
+        return true;
+      },
+    },
+    after: {
+      context: () => {
+        const kubeconfig = checked.kubeconfig as string | undefined;
+        if (kubeconfig === undefined) return;
+        const context = checked.context as string | undefined;
+        const inspected = inspectKubeconfig(kubeconfig, opts.readFile ?? readFileUtf8);
+        // A context that failed its own check, or is not known yet, cannot be looked up.
+        const contextUsable =
+          !isUnknown("context") && (!isGiven("context") || context !== undefined);
+        if (!inspected.ok) fail("kubeconfig", inspected.reason);
+        else if (contextUsable) {
+          const selected = selectContext(inspected.summary, context);
+          if (!selected.ok) fail(selected.property, selected.reason);
+        }
+      },
+    },
+  };
+  for (const property of Object.keys(INPUTS) as InputProperty[]) {
+    const spec = inputSpec(property);
+    if (!rules.instead[property]?.()) {
+      if (isGiven(property)) checked[property] = spec.check(given[property], fail);
+      else if (!isUnknown(property) && typeof spec.default === "function") {
+        checked[property] = spec.default(opts.resourceName, fail);
+      }
     }
-    const { text, seconds } = checked ?? defaultDuration(DEFAULTS[property]);
-    return { [property]: text, [`${property}Seconds`]: seconds };
-  };
+    rules.after[property]?.();
+  }
 
-  const inputs = {
-    agentImages: pick("agentImages", agentImages, {}),
-    clusterName: pick("clusterName", clusterName, opts.resourceName),
-    connectivity: pick("connectivity", connectivity, DEFAULTS.connectivity),
-    ...optional("context", context),
-    ...optional("description", description),
-    enforcerOptions: pick("enforcerOptions", enforcerOptions, { ...DEFAULTS.enforcerOptions }),
-    exposeIssuerDiscovery: pick(
-      "exposeIssuerDiscovery",
-      exposeIssuerDiscovery,
-      DEFAULTS.exposeIssuerDiscovery,
-    ),
-    group: pick("group", group, ""),
-    kubeconfig: pick("kubeconfig", kubeconfig, ""),
-    profiles: pick("profiles", profiles, [...DEFAULTS.profiles]),
-    ...duration("registrationTimeout", registrationTimeout),
-    ...duration("renewAfter", renewAfter),
-  };
-  // Checked values are already built in key order; sorting still matters for values passed
-  // through while unknown, and keeps the output canonical as properties are added. The cast is
+  return { inputs: normalized(raw, checked, unknown), failures, unknown };
+}
+
+/**
+ * The checked inputs in canonical form. An unknown property passes through as received (and so
+ * does what derives from it, a duration's seconds); otherwise the checked value or the default.
+ * Optional properties without a value are left out.
+ */
+function normalized(
+  raw: Record<string, unknown>,
+  checked: Partial<Record<InputProperty, unknown>>,
+  unknown: readonly InputProperty[],
+): NormalizedInputs {
+  const inputs: Record<string, unknown> = {};
+  for (const property of INPUT_PROPERTIES) {
+    const spec = inputSpec(property);
+    if (unknown.includes(property)) {
+      inputs[property] = raw[property];
+      if (spec.duration) inputs[`${property}Seconds`] = UNKNOWN_VALUE;
+    } else if (spec.duration) {
+      const defaultText = spec.default as string;
+      const { text, seconds } =
+        (checked[property] as CheckedDuration | undefined) ?? defaultDuration(defaultText);
+      inputs[property] = text;
+      inputs[`${property}Seconds`] = seconds;
+    } else if (checked[property] !== undefined) {
+      inputs[property] = checked[property];
+    } else if (spec.default !== undefined && typeof spec.default !== "function") {
+      inputs[property] = structuredClone(spec.default);
+    } else if (spec.required !== undefined || spec.default !== undefined) {
+      // Rejected (see failures): a placeholder of the right type.
+      inputs[property] = "";
+    }
+  }
+  // Sorted: values passed through while unknown keep the output canonical too. The cast is
   // exact for known inputs; for unknown ones see ValidationResult.inputs.
-  return { inputs: sortKeys(inputs) as NormalizedInputs, failures, unknown };
+  return sortKeys(inputs) as NormalizedInputs;
+}
+
+/** The rules that relate inputs, by the property whose check they replace or follow. */
+interface Rules {
+  /** Runs in place of the property's own check when it returns true. */
+  instead: Partial<Record<InputProperty, () => boolean>>;
+  /** Runs after the property's check. */
+  after: Partial<Record<InputProperty, () => void>>;
 }

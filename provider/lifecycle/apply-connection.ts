@@ -32,7 +32,6 @@ import {
 
 export type { ApplyRequest, ApplyStep, ConnectionRun };
 export { identityName } from "./apply/identity";
-export { normalizedOf } from "./apply/initial-state";
 
 /** The steps of an apply, in order. */
 export const APPLY_STEPS: readonly ApplyStep[] = [

@@ -4,9 +4,8 @@
  * @module
  */
 
-import { platformConfig } from "../configure";
 import { KubeClient, type KubeconfigSource } from "../kube/client";
-import { platformClientFromConfig, type PlatformClient } from "../platform";
+import { platformClientFromConfig, type PlatformClient, type PlatformConfig } from "../platform";
 import { newConnectionId } from "../install/ownership";
 import { agentPlatformOf, type AgentPlatform } from "../install/platform-settings";
 import { engineLog } from "./engine-log";
@@ -33,11 +32,14 @@ export interface LifecycleContext {
 }
 
 /**
- * The provider's context for the resource `urn`: platform settings from `configure` and the
- * environment, progress through the engine (shown with the resource), or on stderr when not run
- * by the engine.
+ * The provider's context for the resource `urn`: the platform settings `platformConfig` resolves
+ * (the provider's configuration, then the environment), progress through the engine (shown with
+ * the resource), or on stderr when not run by the engine.
  */
-export function defaultContext(urn: string): LifecycleContext {
+export function defaultContext(
+  urn: string,
+  platformConfig: () => PlatformConfig,
+): LifecycleContext {
   const log = engineLog(urn);
   return {
     connect: (source) => KubeClient.load(source),

@@ -32,12 +32,21 @@ function unreachable(state: ConnectionState, cause: Error): ClusterUnreachableEr
   const registered = state.clusterId
     ? ` and unregister cluster ${state.clusterId}${state.identityId ? ` and identity ${state.identityId}` : ""} in Enforce`
     : "";
+  const fix =
+    "make the cluster reachable (a current kubeconfig and credentials) and run `pulumi destroy` " +
+    "again. If the cluster no longer exists, there is nothing left to uninstall in it: remove the " +
+    `connection from the stack with \`pulumi state delete <urn>\`${registered}.`;
   return new ClusterUnreachableError(
     `cannot uninstall the Enforce agent from cluster "${state.clusterName}": ${cause.message} ` +
-      "The connection stays in the stack. Fix: make the cluster reachable " +
-      "(a current kubeconfig and credentials) and run `pulumi destroy` again. If the cluster no longer " +
-      "exists, there is nothing left to uninstall in it: remove the connection from the stack with " +
-      `\`pulumi state delete <urn>\`${registered}.`,
-    { cause },
+      `The connection stays in the stack. Fix: ${fix}`,
+    {
+      cause,
+      fix,
+      clusterName: state.clusterName,
+      group: state.group,
+      remoteId: state.remoteId,
+      clusterId: state.clusterId,
+      identityId: state.identityId,
+    },
   );
 }

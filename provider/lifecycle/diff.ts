@@ -6,8 +6,9 @@
  * @module
  */
 
-import { OBSERVED_KEY, type Observed } from "../check";
+import { OBSERVED_KEY, type Observed } from "./checked";
 import { UNKNOWN_VALUE } from "../inputs";
+import { IN_PLACE, REPLACING_INPUTS, storedKey } from "./properties";
 import { renewalTime, type ConnectionState } from "./state";
 
 /** What `diff` returns to the engine. */
@@ -21,30 +22,15 @@ export interface ConnectionDiff {
   deleteBeforeReplace: false;
 }
 
-/** Inputs an update applies in place, compared by value. */
-const IN_PLACE = [
-  "agentImages",
-  "clusterName",
-  "context",
-  "description",
-  "enforcerOptions",
-  "exposeIssuerDiscovery",
-  "kubeconfig",
-  // The agent's platform settings: installed again, and the agent registers there anew.
-  "platform",
-  "profiles",
-  "registrationTimeout",
-  "renewAfter",
-] as const;
-
 /**
  * Compares the new checked inputs with the stored state at time `now`.
  *
- * Replaced: a different `group`; a different cluster behind the kubeconfig (`issuer`,
- * `clusterUid`, or the agent namespace's UID, `remoteId`); a different resolved `connectivity`;
- * and for private connections a changed JWKS (`signingKeyIds`) or a passed renewal time
- * (`renewAt`). Public connections are not replaced for a rotated key: Enforce reads their
- * public JWKS itself. Everything else that changed is updated in place.
+ * Replaced: a changed input that replaces (`group`, see `../inputs/properties.ts`); a different
+ * cluster behind the kubeconfig (`issuer`, `clusterUid`, or the agent namespace's UID,
+ * `remoteId`); a different resolved `connectivity`; and for private connections a changed JWKS
+ * (`signingKeyIds`) or a passed renewal time (`renewAt`). Public connections are not replaced for
+ * a rotated key: Enforce reads their public JWKS itself. Every other change, to an input or to
+ * the settings `check` adds (`platform`), is updated in place.
  */
 export function diffConnection(
   olds: ConnectionState,
@@ -54,8 +40,12 @@ export function diffConnection(
   const replaces: string[] = [];
   const updates: string[] = [];
 
-  if (news.group === UNKNOWN_VALUE) updates.push("group");
-  else if (news.group !== olds.group) replaces.push("group");
+  const stored = olds as unknown as Record<string, unknown>;
+  // An input not known yet may turn out the same: an update, until it is known.
+  for (const property of REPLACING_INPUTS) {
+    if (news[property] === UNKNOWN_VALUE) updates.push(property);
+    else if (!sameJson(news[property], stored[storedKey(property)])) replaces.push(property);
+  }
 
   const observed = news[OBSERVED_KEY];
   const private_ = olds.connectivity === "private";
@@ -80,11 +70,10 @@ export function diffConnection(
     if (now.getTime() >= Date.parse(renewAt)) replaces.push("renewAt");
   }
 
-  for (const key of IN_PLACE) {
-    if (news[key] === UNKNOWN_VALUE || !sameJson(news[key], olds[key])) updates.push(key);
-  }
-  if (news.connectivity === UNKNOWN_VALUE || news.connectivity !== olds.requestedConnectivity) {
-    updates.push("connectivity");
+  for (const { property, stored: key } of IN_PLACE) {
+    if (news[property] === UNKNOWN_VALUE || !sameJson(news[property], stored[key])) {
+      updates.push(property);
+    }
   }
   // A connection whose creation did not finish is completed by an update.
   if (!olds.clusterId) updates.push("clusterId");

@@ -5,84 +5,36 @@
  * @module
  */
 
-import type { Connectivity, NormalizedInputs } from "../inputs";
-import type { PlatformSummary } from "../install/platform-settings";
+import { INPUT_PROPERTIES, inputSpec, type InputSpec, type NormalizedInputs } from "../inputs";
+import type { CheckedInputs } from "./checked";
+import {
+  OUTPUT_PROPERTIES,
+  outputSpec,
+  storedKey,
+  type OutputProperty,
+  type Outputs,
+  type StoredInputs,
+} from "./properties";
 
-/** The outputs of an `EnforceClusterConnection`, as stored in state. */
-export interface ConnectionState extends Omit<NormalizedInputs, "connectivity"> {
-  /** This connection's id: the resource id and the ownership label on everything it installs. */
-  connectionId: string;
-  /** The `connectivity` input as given (`"auto"` included); `connectivity` holds the resolved one. */
-  requestedConnectivity: Connectivity;
-  /** Resolved connectivity. */
-  connectivity: "public" | "private";
-  /** The service account issuer. */
-  issuer: string;
-  /** Key ids the issuer's JWKS published when the connection was last applied, sorted. */
-  signingKeyIds: string[];
-  /**
-   * Key ids of the JWKS uploaded with the identity (private connections; `[]` otherwise). Not
-   * refreshed: a JWKS that no longer matches it is what makes `diff` replace on `signingKeyIds`.
-   */
-  uploadedKeyIds: string[];
-  /** UID of the `kube-system` Namespace: which cluster this is. */
-  clusterUid: string;
-  /** UID of the `gulfstream` Namespace (the platform's `remoteId`); `""` before it exists. */
-  remoteId: string;
-  /** The cluster's id in Enforce; `""` until the agent registered. */
-  clusterId: string;
-  /** When the agent registered (RFC 3339); `""` until then. */
-  registeredAt: string;
-  /** The static-key identity the agent uses (private connections); `""` otherwise. */
-  identityId: string;
-  /** When that identity was created (RFC 3339); `""` without one. */
-  identityCreatedAt: string;
-  /** When the platform stops accepting that identity (RFC 3339); `""` without one. */
-  identityExpiresAt: string;
-  /** When a private connection is renewed (RFC 3339); `""` for public ones. */
-  renewAt: string;
-  /** The invite created for registration, until it is deleted; `""` afterwards. */
-  inviteId: string;
-  /** The platform settings installed for the agent (ConfigMap `gulfstream/config-platform`). */
-  platform: PlatformSummary;
-  /** Whether this connection created ClusterRoleBinding `public-issuer-discovery`. */
-  ownsIssuerBinding: boolean;
-  /** The resource's URN, which progress messages are shown with; `""` when unknown. */
-  resourceUrn: string;
-}
+/**
+ * The outputs of an `EnforceClusterConnection`, as stored in state: the inputs (the
+ * `connectivity` input as `requestedConnectivity`) and the outputs, each described in its table.
+ */
+export interface ConnectionState extends StoredInputs, Outputs {}
 
-/** Keys every complete {@link ConnectionState} has (optional inputs aside). */
+/** Keys every complete {@link ConnectionState} has (optional inputs aside), sorted. */
 export const STATE_KEYS: readonly (keyof ConnectionState)[] = [
-  "agentImages",
-  "clusterId",
-  "clusterName",
-  "clusterUid",
-  "connectionId",
-  "connectivity",
-  "enforcerOptions",
-  "exposeIssuerDiscovery",
-  "group",
-  "identityCreatedAt",
-  "identityExpiresAt",
-  "identityId",
-  "inviteId",
-  "issuer",
-  "kubeconfig",
-  "ownsIssuerBinding",
-  "platform",
-  "profiles",
-  "registeredAt",
-  "registrationTimeout",
-  "registrationTimeoutSeconds",
-  "remoteId",
-  "renewAfter",
-  "renewAfterSeconds",
-  "renewAt",
-  "requestedConnectivity",
-  "resourceUrn",
-  "signingKeyIds",
-  "uploadedKeyIds",
-];
+  ...INPUT_PROPERTIES.flatMap((property) => {
+    const spec = inputSpec(property);
+    if (isOptional(spec)) return [];
+    return spec.duration ? [storedKey(property), `${property}Seconds`] : [storedKey(property)];
+  }),
+  ...OUTPUT_PROPERTIES,
+].sort() as (keyof ConnectionState)[];
+
+function isOptional(spec: InputSpec<unknown>): boolean {
+  return spec.default === undefined && spec.required === undefined;
+}
 
 /** The state with keys sorted and no `undefined` anywhere (dropped), as plain JSON. */
 export function toOutputs(state: ConnectionState): Record<string, unknown> {
@@ -116,51 +68,69 @@ export function renewalTime(
 
 /** Reads stored outputs back (tolerating what older versions or a partial create left out). */
 export function fromOutputs(outs: Record<string, unknown>): ConnectionState {
-  const str = (k: string) => (typeof outs[k] === "string" ? (outs[k] as string) : "");
-  const num = (k: string) => (typeof outs[k] === "number" ? (outs[k] as number) : 0);
-  const state: ConnectionState = {
-    agentImages: (outs.agentImages as ConnectionState["agentImages"]) ?? {},
-    clusterId: str("clusterId"),
-    clusterName: str("clusterName"),
-    clusterUid: str("clusterUid"),
-    connectionId: str("connectionId"),
-    connectivity: outs.connectivity === "public" ? "public" : "private",
-    enforcerOptions: outs.enforcerOptions as ConnectionState["enforcerOptions"],
-    exposeIssuerDiscovery: outs.exposeIssuerDiscovery === true,
-    group: str("group"),
-    identityCreatedAt: str("identityCreatedAt"),
-    identityExpiresAt: str("identityExpiresAt"),
-    identityId: str("identityId"),
-    inviteId: str("inviteId"),
-    issuer: str("issuer"),
-    kubeconfig: str("kubeconfig"),
-    ownsIssuerBinding: outs.ownsIssuerBinding === true,
-    platform: platformSummary(outs.platform),
-    profiles: (outs.profiles as ConnectionState["profiles"]) ?? ["enforcer"],
-    registeredAt: str("registeredAt"),
-    registrationTimeout: str("registrationTimeout"),
-    registrationTimeoutSeconds: num("registrationTimeoutSeconds"),
-    remoteId: str("remoteId"),
-    renewAfter: str("renewAfter"),
-    renewAfterSeconds: num("renewAfterSeconds"),
-    renewAt: str("renewAt"),
-    requestedConnectivity: (outs.requestedConnectivity as Connectivity) ?? "auto",
-    resourceUrn: str("resourceUrn"),
-    signingKeyIds: stringArray(outs.signingKeyIds),
-    uploadedKeyIds: stringArray(outs.uploadedKeyIds ?? outs.signingKeyIds),
-  };
-  if (typeof outs.context === "string") state.context = outs.context;
-  if (typeof outs.description === "string") state.description = outs.description;
-  return state;
+  const state: Record<string, unknown> = {};
+  for (const property of INPUT_PROPERTIES) {
+    const spec = inputSpec(property);
+    const key = storedKey(property);
+    const value = readInput(spec, outs[key]);
+    if (value !== undefined) state[key] = value;
+    if (spec.duration) {
+      const seconds = outs[`${property}Seconds`];
+      state[`${property}Seconds`] = typeof seconds === "number" ? seconds : 0;
+    }
+  }
+  for (const property of OUTPUT_PROPERTIES) {
+    state[property] = outputSpec(property).read(outs[property], outs);
+  }
+  return state as unknown as ConnectionState;
 }
 
-/** The stored platform summary; empty strings where a state from an older version has none. */
-function platformSummary(value: unknown): PlatformSummary {
-  const v = (value ?? {}) as Record<string, unknown>;
-  const str = (k: string) => (typeof v[k] === "string" ? (v[k] as string) : "");
-  return { apiUrl: str("apiUrl"), caSha256: str("caSha256"), issuerUrl: str("issuerUrl") };
+/**
+ * A stored input: kept when it has the type of its default (`""` for required inputs and those
+ * whose default is computed), the default otherwise; an optional one only when stored.
+ */
+function readInput(spec: InputSpec<unknown>, value: unknown): unknown {
+  if (isOptional(spec)) return value ?? undefined;
+  const fallback =
+    spec.default === undefined || typeof spec.default === "function" || spec.duration
+      ? ""
+      : spec.default;
+  return value !== undefined && value !== null && typeof value === typeof fallback
+    ? value
+    : structuredClone(fallback);
 }
 
-function stringArray(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+/** The state an apply starts from: the inputs, plus what an earlier apply created. */
+export function initialState(
+  connectionId: string,
+  inputs: NormalizedInputs,
+  previous: ConnectionState | undefined,
+): ConnectionState {
+  const empty = fromOutputs({});
+  const state: Record<string, unknown> = {};
+  for (const property of OUTPUT_PROPERTIES) {
+    state[property] = (previous ?? empty)[property satisfies OutputProperty];
+  }
+  const given = inputs as unknown as Record<string, unknown>;
+  for (const property of INPUT_PROPERTIES) {
+    if (given[property] !== undefined) state[storedKey(property)] = given[property];
+    if (inputSpec(property).duration) {
+      state[`${property}Seconds`] = given[`${property}Seconds`];
+    }
+  }
+  state.connectionId = connectionId;
+  return state as unknown as ConnectionState;
+}
+
+/** The normalized inputs inside checked inputs (dropping `observed` and the engine's keys). */
+export function normalizedOf(checked: CheckedInputs | Record<string, unknown>): NormalizedInputs {
+  const c = checked as Record<string, unknown>;
+  const inputs: Record<string, unknown> = {};
+  for (const property of INPUT_PROPERTIES) {
+    if (c[property] !== undefined) inputs[property] = c[property];
+    if (inputSpec(property).duration) {
+      inputs[`${property}Seconds`] = c[`${property}Seconds`];
+    }
+  }
+  return inputs as unknown as NormalizedInputs;
 }

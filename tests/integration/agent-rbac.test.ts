@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { readStatusFile, type AgentStatus } from "../../local/agent/agent";
 import type { EnforceSection } from "../../local/enforce/services";
-import type { CheckedInputs } from "../../provider/check";
+import type { CheckedInputs } from "../../provider/lifecycle/checked";
 import { createImplementation } from "../../provider/impl";
 import {
   emulatorClient,

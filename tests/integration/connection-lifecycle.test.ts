@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EnforceSection } from "../../local/enforce/services";
-import type { CheckedInputs, Observed } from "../../provider/check";
+import type { CheckedInputs, Observed } from "../../provider/lifecycle/checked";
 import { PartialFailureError } from "../../provider/errors";
 import { createImplementation } from "../../provider/impl";
 import { listObjects } from "../../provider/install/uninstall";

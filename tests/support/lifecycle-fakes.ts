@@ -5,10 +5,10 @@
  * test can assert what a step decided to do.
  */
 
-import type { CheckedInputs } from "../../provider/check";
+import type { CheckedInputs } from "../../provider/lifecycle/checked";
 import { UNKNOWN_VALUE } from "../../provider/inputs";
 import type { KubeClient, RequestOptions, Response } from "../../provider/kube/client";
-import { KubeApiError } from "../../provider/kube/errors";
+import { KubeStatusError } from "../../provider/kube/errors";
 import { collectionPath, KINDS, kindOf, objectPath } from "../../provider/install/kinds";
 import type { KubeObject } from "../../provider/install/manifests";
 import { AGENT_NAMESPACE } from "../../provider/install/names";
@@ -103,7 +103,7 @@ export class FakeKube {
 
   private notFound<T>(method: string, path: string, opts: RequestOptions): Response<T> {
     if (opts.accept?.includes(404)) return { status: 404, body: undefined as T };
-    throw new KubeApiError(`${method} ${path}`, 404, "NotFound", "");
+    throw new KubeStatusError(`${method} ${path}`, 404, "NotFound", "");
   }
 
   private pathOf(o: KubeObject): string {

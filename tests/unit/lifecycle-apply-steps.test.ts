@@ -5,7 +5,7 @@ import {
   PrerequisiteError,
   RegisteredElsewhereError,
 } from "../../provider/errors";
-import type { CheckedInputs } from "../../provider/check";
+import type { CheckedInputs } from "../../provider/lifecycle/checked";
 import { issuerBindingObject, objectKey } from "../../provider/install/manifests";
 import { CREDS_SECRET, AGENT_NAMESPACE } from "../../provider/install/names";
 import { CONNECTION_LABEL } from "../../provider/install/ownership";

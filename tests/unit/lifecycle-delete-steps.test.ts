@@ -1,5 +1,5 @@
 import { ClusterUnreachableError } from "../../provider/errors";
-import { KubeApiError, KubeconfigError, KubeUnreachableError } from "../../provider/kube/errors";
+import { KubeStatusError, KubeconfigError, KubeUnreachableError } from "../../provider/kube/errors";
 import { deleteConnection } from "../../provider/lifecycle/delete-connection";
 import { isUnreachable, replacementOf } from "../../provider/lifecycle/delete/steps";
 import { CONNECTION_LABEL } from "../../provider/install/ownership";
@@ -63,7 +63,7 @@ describe("delete: when the cluster counts as unreachable", () => {
   it("a network failure at any time; any Kubernetes error before a client was made", () => {
     const net = new KubeUnreachableError("https://k", "refused");
     const config = new KubeconfigError("cannot load");
-    const api = new KubeApiError("GET /x", 403, "Forbidden", "");
+    const api = new KubeStatusError("GET /x", 403, "Forbidden", "");
     expect(isUnreachable(net, true)).toBe(true);
     expect(isUnreachable(config, false)).toBe(true);
     expect(isUnreachable(api, true)).toBe(false);
@@ -120,7 +120,7 @@ describe("deleteConnection", () => {
 
   it("an API error once connected, or a platform error: rejected as is", async () => {
     const { kube, platform } = installed(CONNECTION_ID);
-    const denied = new KubeApiError("GET /x", 403, "Forbidden", "");
+    const denied = new KubeStatusError("GET /x", 403, "Forbidden", "");
     kube.failWith = () => denied;
     await expect(deleteConnection(fakeContext(kube, platform), storedState())).rejects.toBe(denied);
 

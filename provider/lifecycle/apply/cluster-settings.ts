@@ -4,6 +4,7 @@
  * @module
  */
 
+import { RegistrationLostError } from "../../errors";
 import type { Cluster } from "../../platform";
 import { withSettings } from "../settings";
 import type { ConnectionRun } from "./run";
@@ -13,10 +14,7 @@ export async function applySettings(run: ConnectionRun): Promise<void> {
   const { ctx, platform, state, inputs } = run;
   const [cluster] = await platform.listClusters({ id: state.clusterId });
   if (!cluster) {
-    throw new Error(
-      `cluster ${state.clusterId} is no longer registered with Enforce (deleted while this update ran?). ` +
-        "Run `pulumi up` again to register it anew.",
-    );
+    throw new RegistrationLostError(state.clusterId);
   }
   const next = withSettings(cluster, {
     clusterName: inputs.clusterName,

@@ -5,7 +5,7 @@
  */
 
 import { verifyKeysToUpload } from "../../checks/cluster-checks";
-import { PrerequisiteError } from "../../errors";
+import { KeysUnreadableError, PrerequisiteError } from "../../errors";
 import { AGENT_SUBJECT } from "../../install/names";
 import { renewalTime, rfc3339, type ConnectionState } from "../state";
 import type { ConnectionRun } from "./run";
@@ -25,8 +25,7 @@ export function identityName(connectionId: string): string {
 export async function createIdentity(run: ConnectionRun): Promise<void> {
   const { ctx, inputs, state, facts } = run;
   const jwks = facts?.jwks;
-  if (!facts || !jwks)
-    throw new Error("the cluster's JWKS could not be read, so there are no keys to upload");
+  if (!facts || !jwks) throw new KeysUnreadableError(state.issuer);
   const mismatch = await verifyKeysToUpload(facts);
   if (mismatch) throw new PrerequisiteError([mismatch]);
   const now = ctx.now();

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { ManifestError } from "../../errors";
 import { applyObjects } from "../../install/apply";
 import { claimIssuerBinding, type AgentNamespace } from "../../install/cluster-state";
 import {
@@ -65,7 +66,8 @@ export async function install(run: ConnectionRun): Promise<void> {
   const agentNamespace = applied.get(
     objectKey({ apiVersion: "v1", kind: "Namespace", metadata: { name: AGENT_NAMESPACE } }),
   );
-  if (!agentNamespace) throw new Error(`manifests: namespace ${AGENT_NAMESPACE} is missing`);
+  if (!agentNamespace)
+    throw new ManifestError(`manifests: namespace ${AGENT_NAMESPACE} is missing`);
   state.remoteId = agentNamespace.metadata.uid;
   state.platform = run.installedPlatform;
   run.secret = credentialsSecret(

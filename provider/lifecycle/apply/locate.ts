@@ -4,7 +4,7 @@
  * @module
  */
 
-import { RegisteredElsewhereError } from "../../errors";
+import { NamespaceTerminatingError, RegisteredElsewhereError } from "../../errors";
 import type { Cluster } from "../../platform";
 import { readAgentNamespace } from "../../install/cluster-state";
 import { AGENT_NAMESPACE } from "../../install/names";
@@ -26,10 +26,7 @@ export async function locateInstallation(run: ConnectionRun): Promise<void> {
   const foreign = foreignRegistration(found, run.register);
   if (foreign) throw registeredElsewhere(found, foreign);
   if (namespace?.terminating) {
-    throw new Error(
-      `namespace ${AGENT_NAMESPACE} is being deleted, so the agent cannot be installed into it yet. ` +
-        "Fix: wait until it is gone (kubectl get namespace gulfstream), then run `pulumi up` again.",
-    );
+    throw new NamespaceTerminatingError(AGENT_NAMESPACE);
   }
 }
 
@@ -75,10 +72,13 @@ export function foreignRegistration(found: Installation, register: boolean): Clu
 }
 
 function registeredElsewhere(found: Installation, elsewhere: Cluster): RegisteredElsewhereError {
+  const fix =
+    `set group to "${elsewhere.group}" to adopt that installation, or uninstall it first ` +
+    `("chainctl cluster uninstall --cluster ${elsewhere.id}").`;
   return new RegisteredElsewhereError(
     `the agent already installed in this cluster (namespace ${AGENT_NAMESPACE}, remoteId ${found.namespace?.uid}) ` +
       `is registered with Enforce as cluster ${elsewhere.id} in group ${elsewhere.group}, by an installation ` +
-      `pulumi-enforce did not make (e.g. "chainctl cluster install"). Fix: set group to "${elsewhere.group}" ` +
-      `to adopt that installation, or uninstall it first ("chainctl cluster uninstall --cluster ${elsewhere.id}").`,
+      `pulumi-enforce did not make (e.g. "chainctl cluster install"). Fix: ${fix}`,
+    { fix, remoteId: found.namespace?.uid, clusterId: elsewhere.id, group: elsewhere.group },
   );
 }

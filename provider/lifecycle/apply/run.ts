@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { CheckedInputs } from "../../check";
+import type { CheckedInputs } from "../checked";
 import type { ClusterFacts } from "../../checks/cluster-checks";
 import { PartialFailureError } from "../../errors";
 import type { NormalizedInputs } from "../../inputs";
@@ -21,7 +21,7 @@ import {
 import type { LifecycleContext } from "../context";
 import { sameJson } from "../diff";
 import { toOutputs, type ConnectionState } from "../state";
-import { initialState, normalizedOf } from "./initial-state";
+import { initialState, normalizedOf } from "../state";
 
 /** What `applyConnection` applies. */
 export interface ApplyRequest {
