@@ -223,7 +223,7 @@ async function cmdRotate(args: string[]): Promise<number> {
     keepOld: values["keep-old"],
   });
   if (res.status !== 200)
-    throw new Error(String(res.body.error ?? `control socket answered ${res.status}`));
+    throw new Error(res.body.error ?? `control socket answered ${res.status}`);
   process.stdout.write(`${res.body.kid}\n`);
   return 0;
 }
@@ -243,7 +243,7 @@ async function cmdApiserver(args: string[]): Promise<number> {
   const socket = controlSocket(dir);
   const res = await postJson(socket, `/${action}-apiserver`, { cluster: values.cluster });
   if (res.status !== 200)
-    throw new Error(String(res.body.error ?? `control socket answered ${res.status}`));
+    throw new Error(res.body.error ?? `control socket answered ${res.status}`);
   return 0;
 }
 
@@ -266,11 +266,17 @@ async function cmdBuild(): Promise<number> {
   return 0;
 }
 
+/** What the control socket answers: an error, or the call's result. */
+interface ControlAnswer {
+  error?: string;
+  kid?: string;
+}
+
 function postJson(
   socketPath: string,
   urlPath: string,
   body: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
+): Promise<{ status: number; body: ControlAnswer }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -285,7 +291,7 @@ function postJson(
         res.on("end", () =>
           resolve({
             status: res.statusCode ?? 0,
-            body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"),
+            body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as ControlAnswer,
           }),
         );
       },

@@ -18,6 +18,9 @@ import { diffConnection } from "./lifecycle/diff";
 import { readConnection } from "./lifecycle/read-connection";
 import { fromOutputs, toOutputs } from "./lifecycle/state";
 
+/** Inputs, outputs and state as the engine passes them: untyped until checked or decoded. */
+type Props = Record<string, unknown>;
+
 /** The engine's key for the serialized provider, which partial-failure properties must keep. */
 const PROVIDER_KEY = "__provider";
 
@@ -42,11 +45,11 @@ export function createImplementation(
     async configure(req) {
       config = configure(req);
     },
-    check: (olds, news) =>
+    check: (olds: Props | undefined, news: Props) =>
       checkConnection(olds ?? {}, news, {
         agentPlatform: () => context(urnOf(news)).agentPlatform(),
       }),
-    async diff(_id, olds, news): Promise<pulumi.dynamic.DiffResult> {
+    async diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
       const { changes, replaces, deleteBeforeReplace } = diffConnection(
         fromOutputs(olds),
         news,
@@ -54,7 +57,7 @@ export function createImplementation(
       );
       return { changes, replaces, deleteBeforeReplace };
     },
-    async create(inputs): Promise<pulumi.dynamic.CreateResult> {
+    async create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
       const ctx = context(urnOf(inputs));
       const connectionId = ctx.newConnectionId();
       const state = await keepProvider(inputs, () =>
@@ -62,7 +65,7 @@ export function createImplementation(
       );
       return { id: connectionId, outs: toOutputs(state) };
     },
-    async update(id, olds, news): Promise<pulumi.dynamic.UpdateResult> {
+    async update(id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
       const previous = fromOutputs(olds);
       const state = await keepProvider(news, () =>
         applyConnection(context(urnOf(news)), {
@@ -73,14 +76,14 @@ export function createImplementation(
       );
       return { outs: toOutputs(state) };
     },
-    async read(id, props): Promise<pulumi.dynamic.ReadResult> {
+    async read(id: string, props: Props | undefined): Promise<pulumi.dynamic.ReadResult> {
       const state = fromOutputs(props ?? {});
       const refreshed = await readConnection(context(state.resourceUrn), state);
       // An empty id tells the engine the resource is gone.
       if (!refreshed) return { id: "", props: {} };
       return { id, props: toOutputs(refreshed) };
     },
-    async delete(_id, props): Promise<void> {
+    async delete(_id: string, props: Props): Promise<void> {
       const state = fromOutputs(props);
       await deleteConnection(context(state.resourceUrn), state);
     },

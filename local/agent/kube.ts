@@ -12,6 +12,7 @@ import type {
   V1PodTemplateSpec,
   V1Secret,
 } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import type * as K8sModule from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import {
   NAMESPACE,
   NAMESPACE_REF,
@@ -101,7 +102,7 @@ interface Endpoint {
   skipTLSVerify: boolean;
 }
 
-type K8s = typeof import("@kubernetes/client-node", { with: { "resolution-mode": "import" } });
+type K8s = typeof K8sModule;
 
 /**
  * What a kubelet does for the agent's pod, with the bootstrap credential: read the agent's

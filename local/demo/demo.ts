@@ -174,7 +174,7 @@ export function demoEnv(dir: string, tools: Toolchain): Record<string, string> {
 async function demoStack(dir: string, tools: Toolchain, ready: ReadyFile): Promise<Stack> {
   const stateDir = path.join(dir, "pulumi-state");
   fs.mkdirSync(stateDir, { recursive: true });
-  installPulumiPlugins(tools, demoEnv(dir, tools).PULUMI_HOME!);
+  installPulumiPlugins(tools, demoEnv(dir, tools).PULUMI_HOME);
   const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(tools.pulumi)) });
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName: STACK, workDir: EXAMPLE_DIR },

@@ -60,7 +60,7 @@ export async function probeAnonymousDiscovery(
     return {
       reachable: false,
       status,
-      detail: `the document names issuer "${doc.issuer}", not "${issuer}"`,
+      detail: `the document names issuer ${JSON.stringify(doc.issuer)}, not "${issuer}"`,
     };
   }
   const probe: AnonymousProbe = { reachable: true, status, detail };

@@ -7,6 +7,7 @@
  */
 
 import type { CryptoKey, JWK, JWTPayload } from "jose" with { "resolution-mode": "import" };
+import type * as JoseModule from "jose" with { "resolution-mode": "import" };
 import type { Problem } from "./cluster-checks";
 import { REDACTED } from "../util/redact";
 import { REMEDY } from "./remedies";
@@ -25,7 +26,7 @@ const EC_CURVES: Record<string, string> = { ES256: "P-256", ES384: "P-384", ES51
 /** What a token or a JWK may name as `alg`; kube-apiserver signs with RS256 or ES256. */
 export const ACCEPTED_ALGORITHMS = [...RSA_ALGORITHMS, ...Object.keys(EC_CURVES)];
 
-type Jose = typeof import("jose", { with: { "resolution-mode": "import" } });
+type Jose = typeof JoseModule;
 
 /** The token was minted a moment ago by the API server, whose clock may differ a little. */
 const CLOCK_TOLERANCE_SECONDS = 60;
@@ -224,13 +225,14 @@ async function readKeySet(jose: Jose, jwks: unknown): Promise<CheckedKey[] | str
   const keys = (jwks as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys) || keys.length === 0) return "lists no keys";
   const seen = new Set<string>();
-  for (const [i, key] of keys.entries()) {
-    const name = typeof key?.kid === "string" ? `key ${key.kid}` : `key #${i + 1} (no kid)`;
+  for (const [i, key] of (keys as unknown[]).entries()) {
+    const kid = (key as { kid?: unknown } | null)?.kid;
+    const name = typeof kid === "string" ? `key ${kid}` : `key #${i + 1} (no kid)`;
     const wrong = await keyProblem(jose, key);
     if (wrong) return `has ${name}, which ${wrong}`;
-    if (typeof key.kid === "string") {
-      if (seen.has(key.kid)) return `lists key id ${key.kid} more than once`;
-      seen.add(key.kid);
+    if (typeof kid === "string") {
+      if (seen.has(kid)) return `lists key id ${kid} more than once`;
+      seen.add(kid);
     }
   }
   return keys as CheckedKey[];

@@ -123,7 +123,7 @@ export function parseDuration(text: string, options: DurationParseOptions = {}):
       );
     }
     previousRank = rank;
-    seconds += Number(digits) * SECONDS_PER[unit]!;
+    seconds += Number(digits) * SECONDS_PER[unit];
     if (!Number.isSafeInteger(seconds)) return failure("TOO_LARGE", text, "is too large");
   }
 
@@ -135,7 +135,7 @@ export function parseDuration(text: string, options: DurationParseOptions = {}):
 
 /** Suggests the whole-number spelling of a fractional term, e.g. 1.5h → 1h30m, when there is one. */
 function fractionHint(number: string, unit: string): string {
-  const seconds = Number(number) * SECONDS_PER[unit]!;
+  const seconds = Number(number) * SECONDS_PER[unit];
   return Number.isSafeInteger(seconds) && seconds > 0
     ? `; write "${formatDuration(seconds)}" instead`
     : "; use whole numbers of a smaller unit instead";

@@ -191,7 +191,7 @@ function summarize(
     lists[key] = entries as Record<string, unknown>[];
   }
 
-  const contexts = lists.contexts!.map((entry): KubeconfigContext => {
+  const contexts = lists.contexts.map((entry): KubeconfigContext => {
     const body = isRecord(entry.context) ? entry.context : {};
     return {
       name: entry.name as string,
@@ -200,7 +200,7 @@ function summarize(
     };
   });
   const clusters = new Map(
-    lists.clusters!.map((entry) => {
+    lists.clusters.map((entry) => {
       const server = isRecord(entry.cluster) ? entry.cluster.server : undefined;
       return [entry.name as string, typeof server === "string" && server !== ""] as const;
     }),
@@ -213,7 +213,7 @@ function summarize(
       ...(typeof current === "string" && current !== "" ? { currentContext: current } : {}),
       contexts,
       clusters,
-      users: new Set(lists.users!.map((entry) => entry.name as string)),
+      users: new Set(lists.users.map((entry) => entry.name as string)),
     },
   };
 }

@@ -51,7 +51,7 @@ function load(relative: string): KubeObject[] {
     objects = [];
     for (const doc of docs) {
       if (doc.errors.length > 0) {
-        throw new ManifestError(`${file}: ${doc.errors[0]!.message}`, {
+        throw new ManifestError(`${file}: ${doc.errors[0].message}`, {
           file,
           cause: doc.errors[0],
         });
@@ -142,7 +142,7 @@ export function issuerBindingObject(owner: {
   connectionId: string;
   clusterName: string;
 }): KubeObject {
-  return owned(load("public-issuer-discovery.yaml")[0]!, owner);
+  return owned(load("public-issuer-discovery.yaml")[0], owner);
 }
 
 /** A stable key naming one object: kind, namespace and name. */

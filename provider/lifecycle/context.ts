@@ -23,7 +23,7 @@ export interface LifecycleContext {
    * One line of progress for the person running Pulumi; `transient` lines (a wait's periodic
    * "still waiting") only update the resource's status.
    */
-  progress(line: string, transient?: boolean): void;
+  progress: (line: string, transient?: boolean) => void;
   newConnectionId(): string;
   /** Poll interval while waiting for registration. @default 1000 */
   registrationPollMs?: number;

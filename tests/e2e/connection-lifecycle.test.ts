@@ -57,13 +57,13 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     t = await createTestStack(env.ready, "enforce-e2e", async () => {
       const { EnforceClusterConnection } = settings.sdk;
       const priv = new EnforceClusterConnection("private", {
-        kubeconfig: pulumi.secret(kubeconfigs[0]!),
+        kubeconfig: pulumi.secret(kubeconfigs[0]),
         group: enforce.group,
         registrationTimeout: "2m",
         ...settings.private,
       });
       const pub = new EnforceClusterConnection("public", {
-        kubeconfig: pulumi.secret(kubeconfigs[1]!),
+        kubeconfig: pulumi.secret(kubeconfigs[1]),
         group: enforce.group,
         exposeIssuerDiscovery: true,
         registrationTimeout: "2m",
@@ -119,7 +119,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
   ];
 
   async function labelled(i: number) {
-    const kube = await KubeClient.load({ kubeconfig: env.ready.clusters[i]!.kubeconfig });
+    const kube = await KubeClient.load({ kubeconfig: env.ready.clusters[i].kubeconfig });
     try {
       return await listObjects(kube, MANAGED_SELECTOR);
     } finally {
@@ -142,8 +142,8 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     expect(out).toMatchObject({ privateConnectivity: "private", publicConnectivity: "public" });
     expect(out.privateClusterId).toMatch(/^[0-9a-f]{40}\/[0-9a-f]{16}$/);
     expect(out.publicClusterId).toMatch(/^[0-9a-f]{40}\/[0-9a-f]{16}$/);
-    expect(out.publicIssuer).toBe(env.ready.clusters[1]!.issuer);
-    expect(Date.parse(out.privateRenewAt!)).toBeGreaterThan(Date.now() + 24 * 86400_000);
+    expect(out.publicIssuer).toBe(env.ready.clusters[1].issuer);
+    expect(Date.parse(out.privateRenewAt)).toBeGreaterThan(Date.now() + 24 * 86400_000);
     expect((await platform.listClusters({ descendantsOf: enforce.group })).length).toBe(2);
 
     const preview = await run("preview");
@@ -162,7 +162,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
       secrets[`cluster-${i + 1} kubeconfig`] = kc;
     });
     for (const i of [0, 1]) {
-      const code = await kubectl(env.ready, env.ready.clusters[i]!.kubeconfig, [
+      const code = await kubectl(env.ready, env.ready.clusters[i].kubeconfig, [
         "-n",
         "gulfstream",
         "get",
@@ -208,7 +208,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     const watcher = (async () => {
       while (watching) {
         const [sts, listed] = await Promise.all([
-          kubectl(env.ready, env.ready.clusters[0]!.kubeconfig, [
+          kubectl(env.ready, env.ready.clusters[0].kubeconfig, [
             "-n",
             "gulfstream",
             "get",
@@ -242,7 +242,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     settings.private = { renewAfter: "20s" };
     await run("up");
     const { privateRenewAt } = await outputs();
-    const renewAt = Date.parse(privateRenewAt!);
+    const renewAt = Date.parse(privateRenewAt);
     expect(renewAt).toBeLessThan(Date.now() + 21_000);
 
     await eventually(
@@ -256,7 +256,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     ]);
     const up = await run("up");
     expect(up.summary).toMatchObject({ replace: 1 });
-    expect(Date.parse((await outputs()).privateRenewAt!)).toBeGreaterThan(renewAt);
+    expect(Date.parse((await outputs()).privateRenewAt)).toBeGreaterThan(renewAt);
     settings.private = {};
     await run("up");
   });
@@ -273,7 +273,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
 
   test("drift: a namespace deleted by hand is noticed by refresh, and up reinstalls", async () => {
     const { publicRemoteId } = await outputs();
-    await kubectl(env.ready, env.ready.clusters[1]!.kubeconfig, [
+    await kubectl(env.ready, env.ready.clusters[1].kubeconfig, [
       "delete",
       "namespace",
       "gulfstream",
@@ -285,11 +285,9 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     expect(opsOn(up.ops, "public")).toEqual(["create"]);
     const { publicRemoteId: reinstalled } = await outputs();
     expect(reinstalled).not.toBe(publicRemoteId);
-    expect(await platform.listClusters({ remoteId: reinstalled! })).toHaveLength(1);
+    expect(await platform.listClusters({ remoteId: reinstalled })).toHaveLength(1);
     // What refresh said was left behind in Enforce: the old registration.
-    await platform.deleteCluster(
-      (await platform.listClusters({ remoteId: publicRemoteId! }))[0]!.id,
-    );
+    await platform.deleteCluster((await platform.listClusters({ remoteId: publicRemoteId }))[0].id);
   });
 
   test("an upgraded provider (new package code) causes no replacement", async () => {

@@ -76,9 +76,7 @@ describe("npm run demo", () => {
         tools: { kubectl: string };
       };
       // The printed kubectl line shows the opt-in namespace.
-      const kubectlLine = output
-        .split("\n")
-        .find((l) => l.includes(ready.clusters[0]!.kubeconfig))!;
+      const kubectlLine = output.split("\n").find((l) => l.includes(ready.clusters[0].kubeconfig))!;
       const { stdout: namespaces } = await run("sh", ["-c", kubectlLine.trim()]);
       expect(namespaces).toMatch(/apps\s+Active.*policy\.sigstore\.dev\/include=true/);
       // The printed Pulumi commands preview the stack: nothing to do.

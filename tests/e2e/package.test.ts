@@ -32,7 +32,7 @@ const run = promisify(execFile);
 const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
   peerDependencies: Record<string, string>;
 };
-const PULUMI_RANGE = pkg.peerDependencies["@pulumi/pulumi"]!;
+const PULUMI_RANGE = pkg.peerDependencies["@pulumi/pulumi"];
 /** What only the local environment and its example use (better-sqlite3, @pulumi/kubernetes). */
 const LOCAL_ONLY = Object.keys(
   (
@@ -145,7 +145,7 @@ describe("the published package", () => {
 
       // Nothing pulumi-enforce brings runs a script or builds a native module. (@pulumi/pulumi,
       // the user's own dependency, brings protobufjs with a postinstall; that is not ours.)
-      expect(ours.filter((at) => consumer.lock[at]!.hasInstallScript)).toEqual([]);
+      expect(ours.filter((at) => consumer.lock[at].hasInstallScript)).toEqual([]);
       expect(ours.filter((at) => at.endsWith("/@pulumi/pulumi"))).toEqual([]);
       for (const name of LOCAL_ONLY) {
         expect(locationsOf(consumer.lock, name)).toEqual([]);
@@ -186,7 +186,7 @@ describe("the published package", () => {
         await cli(["config", "set", "enforce:issuerUrl", enforce.issuerUrl], 60_000);
         await cli(["config", "set", "enforce:caFile", enforce.caFile], 60_000);
         await cli(["config", "set", "--secret", "enforce:token", enforce.token], 60_000);
-        await cli(["config", "set", "kubeconfigPath", env.ready.clusters[0]!.kubeconfig], 60_000);
+        await cli(["config", "set", "kubeconfigPath", env.ready.clusters[0].kubeconfig], 60_000);
         await cli(["config", "set", "group", enforce.group], 60_000);
 
         const started = Date.now();

@@ -75,7 +75,7 @@ async function kubeCall(kubeconfigPath: string) {
         },
         (res: import("node:http").IncomingMessage) => {
           let text = "";
-          res.on("data", (c: Buffer) => (text += c));
+          res.on("data", (c: Buffer) => (text += c.toString("utf8")));
           res.on("end", () => {
             if (res.statusCode === 404) return resolve(undefined);
             if ((res.statusCode ?? 500) >= 300)

@@ -33,7 +33,7 @@ describe("the agent acts with the rights the connection installed", () => {
   const provider = createImplementation(() =>
     emulatorContext(() => env.ready, progress, { progressEveryMs: 5000 }),
   );
-  const cluster = () => env.ready.clusters[0]!;
+  const cluster = () => env.ready.clusters[0];
   const k = (args: string[], input?: string) =>
     kubectl(env.ready, cluster().kubeconfig, args, input);
 

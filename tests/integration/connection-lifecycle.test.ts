@@ -46,7 +46,7 @@ describe("EnforceClusterConnection lifecycle", () => {
     });
   const provider = createImplementation(ctx);
 
-  const cluster = (i: number) => env.ready.clusters[i]!;
+  const cluster = (i: number) => env.ready.clusters[i];
   const kubeconfigOf = (i: number) => fs.readFileSync(cluster(i).kubeconfig, "utf8");
 
   beforeAll(async () => {
@@ -232,7 +232,7 @@ describe("EnforceClusterConnection lifecycle", () => {
       description: "first",
     });
     // The emulator verified the agent's token against the anonymously fetched JWKS.
-    expect(readStatusFile(enforce.agents[1]!.statusFile)).toMatchObject({
+    expect(readStatusFile(enforce.agents[1].statusFile)).toMatchObject({
       state: "registered",
       clusterId: outs.clusterId,
     });
@@ -320,7 +320,7 @@ describe("EnforceClusterConnection lifecycle", () => {
     expect(vwc.body.webhooks.map((w) => w.failurePolicy)).toEqual(["Ignore"]);
 
     // Refresh keeps it, with every output.
-    const read = await provider.read!(id, updated.outs);
+    const read = await provider.read(id, updated.outs);
     expect(read.id).toBe(id);
     expectCompleteOutputs(read.props);
     expect(read.props).toMatchObject({ description: "second", clusterId: outs.clusterId });
@@ -348,9 +348,9 @@ describe("EnforceClusterConnection lifecycle", () => {
     expect(first.outs).toMatchObject({ connectivity: "private" });
     const [identity] = await identitiesIn();
     expect(identity?.id).toBe(first.outs.identityId);
-    expect(
-      JSON.parse(identity!.static!.issuerKeys).keys.map((k: { kid: string }) => k.kid),
-    ).toEqual(first.outs.signingKeyIds);
+    expect(JSON.parse(identity.static!.issuerKeys).keys.map((k: { kid: string }) => k.kid)).toEqual(
+      first.outs.signingKeyIds,
+    );
     const renewIn = Date.parse(first.outs.renewAt as string) - Date.now();
     expect(renewIn).toBeGreaterThan(24 * 24 * 3600 * 1000);
     expect(renewIn).toBeLessThanOrEqual(25 * 24 * 3600 * 1000);
@@ -485,7 +485,7 @@ describe("EnforceClusterConnection lifecycle", () => {
 
     // Unregistered in Enforce by hand.
     await platform.deleteCluster(first.outs.clusterId as string);
-    expect(await provider.read!(first.id, first.outs)).toEqual({ id: "", props: {} });
+    expect(await provider.read(first.id, first.outs)).toEqual({ id: "", props: {} });
     // The next `up` creates it again, taking over the installation and cleaning up the
     // identity of the connection that was dropped from state.
     const second = await create(await checked(0));
@@ -499,7 +499,7 @@ describe("EnforceClusterConnection lifecycle", () => {
       "gulfstream",
       "--wait=true",
     ]);
-    expect(await provider.read!(second.id, second.outs)).toEqual({ id: "", props: {} });
+    expect(await provider.read(second.id, second.outs)).toEqual({ id: "", props: {} });
     expect(progress.join("\n")).toContain(`cluster ${second.outs.clusterId as string}`);
     const third = await create(await checked(0));
     expect(third.outs.remoteId).not.toBe(second.outs.remoteId);

@@ -74,8 +74,8 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
    * to register), and makes mcp-creds hold `data`. Resolves with the namespace UID.
    */
   async function install(i: number, data: Record<string, string>): Promise<string> {
-    const { namespaceUid } = await installers[i]!.install(emulatorPlatform(env.ready));
-    await installers[i]!.writeCreds(data);
+    const { namespaceUid } = await installers[i].install(emulatorPlatform(env.ready));
+    await installers[i].writeCreds(data);
     return namespaceUid;
   }
 

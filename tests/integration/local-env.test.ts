@@ -61,12 +61,12 @@ describe("enforce-local: the shared two-cluster environment", () => {
       };
       expect(kc.clusters.map((x) => x.cluster.server)).toEqual([c.apiServer]);
       expect(kc.users).toHaveLength(1);
-      expect(Object.keys(kc.users[0]!.user).sort()).toEqual([
+      expect(Object.keys(kc.users[0].user).sort()).toEqual([
         "client-certificate-data",
         "client-key-data",
       ]);
       const cert = new crypto.X509Certificate(
-        Buffer.from(kc.users[0]!.user["client-certificate-data"]!, "base64"),
+        Buffer.from(kc.users[0].user["client-certificate-data"], "base64"),
       );
       expect(cert.subject).toBe("CN=enforce-local:agent-kubelet");
       // What a kubelet may do for the agent's pod, and nothing else.

@@ -83,7 +83,8 @@ export class AgentInstall {
       platform,
     });
     const unknown = [...omit].filter((name) => !rendered.some((o) => describeObject(o) === name));
-    if (unknown.length > 0) throw new TypeError(`omit names no rendered object: ${unknown}`);
+    if (unknown.length > 0)
+      throw new TypeError(`omit names no rendered object: ${unknown.join(", ")}`);
     const objects = rendered.filter((o) => !omit.has(describeObject(o)));
     const applied = await applyObjects(this.kube, objects);
     const uid = (kind: string, name: string): string =>

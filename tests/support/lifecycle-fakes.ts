@@ -118,7 +118,7 @@ function matches(o: Stored, selector: string): boolean {
     .filter(Boolean)
     .every((term) => {
       const [key, value] = term.split("=");
-      return labels[key!] === value;
+      return labels[key] === value;
     });
 }
 

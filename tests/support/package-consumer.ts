@@ -62,10 +62,10 @@ export async function packRepository(dest: string): Promise<Packed> {
     files: Array<{ path: string }>;
   }>;
   return {
-    tarball: path.join(dest, result!.filename),
-    size: result!.size,
-    unpackedSize: result!.unpackedSize,
-    files: result!.files.map((f) => f.path).sort(),
+    tarball: path.join(dest, result.filename),
+    size: result.size,
+    unpackedSize: result.unpackedSize,
+    files: result.files.map((f) => f.path).sort(),
   };
 }
 
@@ -139,7 +139,7 @@ export function dependencyClosure(lock: LockPackages, from: string): string[] {
     const at = queue.shift()!;
     if (seen.has(at)) continue;
     seen.add(at);
-    const entry = lock[at]!;
+    const entry = lock[at];
     for (const name of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies })) {
       const found = resolveIn(lock, at, name);
       if (found) queue.push(found);
@@ -158,7 +158,7 @@ export function locationsOf(lock: LockPackages, name: string): string[] {
 /** Install locations of packages with an install script (or a binding.gyp), per the lockfile. */
 export function withInstallScripts(lock: LockPackages): string[] {
   return Object.keys(lock)
-    .filter((at) => lock[at]!.hasInstallScript)
+    .filter((at) => lock[at].hasInstallScript)
     .sort();
 }
 
@@ -188,7 +188,7 @@ export async function newestVersion(name: string, range: string): Promise<string
   const key = (v: string) => v.split(".").map(Number);
   versions.sort((a, b) => {
     const [x, y] = [key(a), key(b)];
-    return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
   });
   const newest = versions.at(-1);
   if (!newest) throw new Error(`the registry serves no version of ${name} in ${range}`);

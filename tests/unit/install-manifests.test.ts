@@ -152,7 +152,7 @@ describe("agent manifests", () => {
       "ValidatingWebhookConfiguration",
       "enforcer.chainguard.dev",
     )!;
-    expect((again.webhooks as { failurePolicy: string }[])[0]!.failurePolicy).toBe("Fail");
+    expect((again.webhooks as { failurePolicy: string }[])[0].failurePolicy).toBe("Fail");
   });
 
   test("mcp-creds holds the credentials base64-encoded, an empty identity for public clusters", () => {
@@ -161,7 +161,7 @@ describe("agent manifests", () => {
       spec(),
     );
     const data = secret.data as Record<string, string>;
-    const decode = (k: string) => Buffer.from(data[k]!, "base64").toString("utf8");
+    const decode = (k: string) => Buffer.from(data[k], "base64").toString("utf8");
     expect(decode("code")).toBe("invite-code");
     expect(decode("identity-uid")).toBe("");
     expect(decode("cluster-name")).toBe("prod");
@@ -205,13 +205,13 @@ describe("agent manifests", () => {
       const tmpl = statefulSet(agentObjects(spec())).template;
       for (const container of tmpl.spec.containers) {
         const env = Object.fromEntries(container.env.map((e) => [e.name, e]));
-        expect(env.ENFORCE_API_URL!.valueFrom).toEqual({
+        expect(env.ENFORCE_API_URL.valueFrom).toEqual({
           configMapKeyRef: { name: "config-platform", key: "api-url" },
         });
-        expect(env.ENFORCE_ISSUER_URL!.valueFrom).toEqual({
+        expect(env.ENFORCE_ISSUER_URL.valueFrom).toEqual({
           configMapKeyRef: { name: "config-platform", key: "issuer-url" },
         });
-        expect(env.ENFORCE_CA_FILE!.value).toBe("/var/run/enforce/platform/ca.crt");
+        expect(env.ENFORCE_CA_FILE.value).toBe("/var/run/enforce/platform/ca.crt");
         expect(container.volumeMounts).toEqual(
           expect.arrayContaining([
             expect.objectContaining({

@@ -108,7 +108,7 @@ describe("agent: Events about the registration", () => {
       source: { component: "enforce-agent" },
       reportingComponent: "enforce-agent",
     });
-    const names = new Set([1, 2, 3].map(() => buildEvent("u", refused).metadata!.name));
+    const names = new Set([1, 2, 3].map(() => buildEvent("u", refused).metadata.name));
     expect(names.size).toBe(3);
     for (const name of names) expect(name).toMatch(/^meta-controlplane\.[0-9a-f]{16}$/);
   });
