@@ -140,20 +140,20 @@ export function emulatorContext(
 
 /** A platform client of the environment's Enforce emulator; the caller closes it. */
 export function emulatorClient(env: ReadyFile): PlatformClient {
-  const enforce = env.enforce as EnforceSection;
-  return new PlatformClient({
-    apiUrl: enforce.apiUrl,
-    token: enforce.token,
-    ca: fs.readFileSync(enforce.caFile, "utf8"),
-  });
+  return new PlatformClient(emulatorApi(env));
 }
 
 /** A client of the emulator's audit trail (every platform call, in order); the caller closes it. */
 export function emulatorAuditClient(env: ReadyFile): AuditClient {
+  return new AuditClient(emulatorApi(env));
+}
+
+/** The emulator's API URL, root-group token and CA: what its clients are built with. */
+function emulatorApi(env: ReadyFile): { apiUrl: string; token: string; ca: string } {
   const enforce = env.enforce as EnforceSection;
-  return new AuditClient({
+  return {
     apiUrl: enforce.apiUrl,
     token: enforce.token,
     ca: fs.readFileSync(enforce.caFile, "utf8"),
-  });
+  };
 }
