@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
-import * as http from "node:http";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { IssuerMode } from "./control-plane/cluster";
+import { callControl } from "./control-plane/control-client";
 import { alive, readPid, up } from "./control-plane/environment";
 import { runDemo } from "./demo/demo";
 import { startEnforce } from "./enforce/services";
@@ -218,13 +218,11 @@ async function cmdRotate(args: string[]): Promise<number> {
   const dir = requireDir(values.dir);
   if (!values.cluster) throw new UsageError("--cluster is required");
   const socket = controlSocket(dir);
-  const res = await postJson(socket, "/rotate-key", {
+  const answer = await callControl(socket, "/rotate-key", {
     cluster: values.cluster,
     keepOld: values["keep-old"],
   });
-  if (res.status !== 200)
-    throw new Error(res.body.error ?? `control socket answered ${res.status}`);
-  process.stdout.write(`${res.body.kid}\n`);
+  process.stdout.write(`${answer.kid}\n`);
   return 0;
 }
 
@@ -241,9 +239,7 @@ async function cmdApiserver(args: string[]): Promise<number> {
   const dir = requireDir(values.dir);
   if (!values.cluster) throw new UsageError("--cluster is required");
   const socket = controlSocket(dir);
-  const res = await postJson(socket, `/${action}-apiserver`, { cluster: values.cluster });
-  if (res.status !== 200)
-    throw new Error(res.body.error ?? `control socket answered ${res.status}`);
+  await callControl(socket, `/${action}-apiserver`, { cluster: values.cluster });
   return 0;
 }
 
@@ -264,39 +260,4 @@ async function cmdBuild(): Promise<number> {
   const tools = await ensureToolchain({ progress });
   process.stdout.write(JSON.stringify(tools, null, 2) + "\n");
   return 0;
-}
-
-/** What the control socket answers: an error, or the call's result. */
-interface ControlAnswer {
-  error?: string;
-  kid?: string;
-}
-
-function postJson(
-  socketPath: string,
-  urlPath: string,
-  body: unknown,
-): Promise<{ status: number; body: ControlAnswer }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        socketPath,
-        path: urlPath,
-        method: "POST",
-        headers: { "content-type": "application/json" },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as ControlAnswer,
-          }),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end(JSON.stringify(body));
-  });
 }

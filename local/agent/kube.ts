@@ -298,7 +298,7 @@ export class AgentAccess {
     }
   }
 
-  /** Creates a core/v1 Event in the agent's namespace (`POST /api/v1/namespaces/gulfstream/events`). */
+  /** Creates a core/v1 Event in the agent's namespace (`POST /api/v1/namespaces/{NAMESPACE}/events`). */
   async createEvent(event: CoreV1Event): Promise<void> {
     const what = `creating Event ${NAMESPACE}/${event.metadata?.name ?? ""}`;
     try {

@@ -4,7 +4,7 @@
  * the StatefulSet's pod template). No other source exists: an agent whose installation does not
  * say where the platform is cannot register, and says why.
  */
-import { createHash } from "node:crypto";
+import { platformDigest } from "../../provider/install/platform-settings";
 import { NAMESPACE, PLATFORM_ENV, STATEFULSET_REF, AGENT_CONTAINER } from "./names";
 import type { ConfigMapKey, PodView } from "./pod";
 
@@ -73,9 +73,8 @@ export async function readPlatformSettings(
     const apiUrl = await url(PLATFORM_ENV.apiUrl);
     const issuerUrl = await url(PLATFORM_ENV.issuerUrl);
     const ca = await caBundle(pod, await env(PLATFORM_ENV.caFile), keyOf);
-    const digest = createHash("sha256")
-      .update(JSON.stringify([apiUrl, issuerUrl, ca ?? ""]))
-      .digest("hex");
+    // The installer's digest of the same settings (its pod-template annotation).
+    const digest = platformDigest({ apiUrl, issuerUrl, ca });
     return { ok: true, settings: { apiUrl, issuerUrl, ca, digest } };
   } catch (err) {
     if (err instanceof Missing) return { ok: false, reason: err.message };

@@ -11,9 +11,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import type { ReadyFile } from "../control-plane/environment";
+import { enforceLocalBin, launchEnvironment } from "../control-plane/launch";
 import type { EnforceSection } from "../enforce/services";
+import { pulumiCliEnv } from "../toolchain/pulumi-env";
 import { ensureToolchain, installPulumiPlugins, type Toolchain } from "../toolchain/toolchain";
-import { waitFor } from "../control-plane/wait";
+import { packageRoot } from "../util/package-root";
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -27,13 +29,8 @@ export interface DemoOptions {
   output: (text: string) => void;
 }
 
-/** The repository root. */
-const ROOT = path.join(
-  __dirname,
-  ...(__filename.endsWith(".ts") ? ["..", ".."] : ["..", "..", ".."]),
-);
-const EXAMPLE_DIR = path.join(ROOT, "examples", "local");
-const ENFORCE_LOCAL = path.join(ROOT, "local", "bin", "enforce-local.js");
+const EXAMPLE_DIR = path.join(packageRoot(), "examples", "local");
+const ENFORCE_LOCAL = enforceLocalBin();
 /** The demo stack's passphrase: it encrypts secrets in a state file that exists only locally. */
 export const DEMO_PASSPHRASE = "enforce-local-demo";
 const STACK = "demo";
@@ -119,31 +116,13 @@ interface RunningEnvironment {
  * `stop` runs `enforce-local down`.
  */
 async function startEnvironment(dir: string): Promise<RunningEnvironment> {
-  fs.mkdirSync(dir, { recursive: true });
-  const readyFile = path.join(dir, "ready.json");
-  fs.rmSync(readyFile, { force: true });
-  const log = path.join(dir, "up.log");
-  const out = fs.openSync(log, "a");
-  const child = spawn(process.execPath, [ENFORCE_LOCAL, "up", "--dir", dir, "--clusters", "2"], {
-    stdio: ["ignore", out, out],
+  const { ready } = await launchEnvironment({
+    dir,
+    args: ["--clusters", "2"],
+    timeoutMs: 10 * 60_000,
     detached: true,
+    logLines: 15,
   });
-  fs.closeSync(out);
-  child.unref();
-  await waitFor(
-    "the local environment to be ready",
-    async () => {
-      if (child.exitCode !== null) {
-        throw new Error(
-          `enforce-local up exited with ${child.exitCode}; its log: ${log}\n` +
-            fs.readFileSync(log, "utf8").split("\n").slice(-15).join("\n"),
-        );
-      }
-      return fs.existsSync(readyFile) ? true : undefined;
-    },
-    { timeoutMs: 10 * 60_000, intervalMs: 250 },
-  );
-  const ready = JSON.parse(fs.readFileSync(readyFile, "utf8")) as ReadyFile;
   return {
     ready,
     stop: async () => {
@@ -160,14 +139,12 @@ async function startEnvironment(dir: string): Promise<RunningEnvironment> {
 
 /** Environment variables for the CLI: local state, the demo passphrase, our plugins only. */
 export function demoEnv(dir: string, tools: Toolchain): Record<string, string> {
-  return {
-    PULUMI_BACKEND_URL: `file://${path.join(dir, "pulumi-state")}`,
-    PULUMI_CONFIG_PASSPHRASE: DEMO_PASSPHRASE,
-    PULUMI_HOME: path.join(dir, "pulumi-home"),
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PATH: [...tools.pulumiPluginPath, process.env.PATH ?? ""].join(path.delimiter),
-  };
+  return pulumiCliEnv({
+    backendDir: path.join(dir, "pulumi-state"),
+    home: path.join(dir, "pulumi-home"),
+    passphrase: DEMO_PASSPHRASE,
+    path: tools.pulumiPluginPath,
+  });
 }
 
 /** The local example as a directory program, its stack configured for the environment. */

@@ -3,6 +3,7 @@
  * register, exchange and heartbeat. Verification refusals become 401, or 503
  * with Retry-After when the issuer is only temporarily unavailable.
  */
+import { CLUSTER_AUDIENCE } from "./cluster-claims";
 import type { RequestContext } from "./context";
 import { failedPrecondition, notFound, unauthenticated, unavailable } from "./errors";
 import type { ClusterRecord, IdentityRecord } from "./store";
@@ -17,7 +18,7 @@ export function clusterBearer(ctx: RequestContext): string {
   if (ctx.bearer === undefined) {
     throw unauthenticated(
       "the request has no bearer token: send Authorization: Bearer <the cluster's " +
-        "service-account token for audience gulfstream>",
+        `service-account token for audience ${CLUSTER_AUDIENCE}>`,
     );
   }
   return ctx.bearer;

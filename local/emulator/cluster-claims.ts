@@ -1,6 +1,11 @@
-/** What a cluster's agent token must claim. */
+/**
+ * What a cluster's agent token must claim: the audience and subject the provider's checks and
+ * installer use (`provider/checks`, `provider/install/names.ts`), so the two cannot disagree.
+ */
+import { AGENT_AUDIENCE } from "../../provider/checks/cluster-checks";
+import { AGENT_SUBJECT } from "../../provider/install/names";
 
 /** The audience of the agent's projected service-account token. */
-export const CLUSTER_AUDIENCE = "gulfstream";
+export const CLUSTER_AUDIENCE = AGENT_AUDIENCE;
 /** The agent's service account, as a token subject. */
-export const CLUSTER_SUBJECT = "system:serviceaccount:gulfstream:controller";
+export const CLUSTER_SUBJECT = AGENT_SUBJECT;

@@ -4,6 +4,7 @@
  * then its `jwks_uri`. Key sets are cached briefly per issuer.
  */
 import { rootCertificates } from "node:tls";
+import type { JsonWebKeySet } from "../../provider/platform";
 import { fetchJson, FetchFailure, type JsonResponse } from "./fetch-json";
 import type { Logger } from "./log";
 import { VerificationError } from "./verification-error";
@@ -12,16 +13,11 @@ import { VerificationError } from "./verification-error";
 export const PRIVATE_HINT =
   "the cluster is private: register it with a static-key identity (identityId)";
 
-/** A JWK Set as published by an issuer. */
-export interface KeySet {
-  keys: Record<string, unknown>[];
-}
-
 /** Keys fetched for one issuer. */
 export interface IssuerKeys {
   issuer: string;
   jwksUri: string;
-  jwks: KeySet;
+  jwks: JsonWebKeySet;
   /** Clock time (ms) of the fetch. */
   fetchedAt: number;
 }

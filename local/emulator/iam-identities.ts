@@ -5,6 +5,7 @@
  */
 import { authenticate, authorize } from "./auth";
 import type { Reply, RequestContext, Route } from "./context";
+import { deleteOwned } from "./deletion";
 import { invalidArgument, notFound } from "./errors";
 import { checkIssuerKeys } from "./issuer-keys";
 import { identityJson } from "./model";
@@ -95,12 +96,7 @@ function listIdentities(ctx: RequestContext): Reply {
 }
 
 function deleteIdentity(ctx: RequestContext, id: string): Reply {
-  const principal = authenticate(ctx);
-  authorize(principal, id, "identity");
-  const { store } = ctx.services;
-  const deleted = store.transaction(() => store.identities.delete(id));
-  if (!deleted) throw notFound(`identity ${id} does not exist`);
-  return { body: {} };
+  return deleteOwned(ctx, id, "identity", (store) => store.identities.delete(id));
 }
 
 export const identityRoutes: Route[] = [

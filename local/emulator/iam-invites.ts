@@ -5,6 +5,7 @@
  */
 import { authenticate, authorize } from "./auth";
 import type { Reply, RequestContext, Route } from "./context";
+import { deleteOwned } from "./deletion";
 import { invalidArgument, notFound } from "./errors";
 import { inviteJson } from "./model";
 import { hashSecret, newSecret } from "./secrets";
@@ -60,12 +61,13 @@ async function createInvite(ctx: RequestContext, group: string): Promise<Reply> 
 }
 
 function deleteInvite(ctx: RequestContext, id: string): Reply {
-  const principal = authenticate(ctx);
-  authorize(principal, id, "invite");
-  const { store } = ctx.services;
-  const deleted = store.transaction(() => store.invites.delete(id));
-  if (!deleted) throw notFound(`invite ${id} does not exist (already deleted?)`);
-  return { body: {} };
+  return deleteOwned(
+    ctx,
+    id,
+    "invite",
+    (store) => store.invites.delete(id),
+    `invite ${id} does not exist (already deleted?)`,
+  );
 }
 
 export const inviteRoutes: Route[] = [

@@ -4,11 +4,9 @@
  */
 import { clusterBearer, registeredCluster, verifyForCluster } from "./cluster-auth";
 import type { Reply, RequestContext, Route } from "./context";
-import { invalidArgument } from "./errors";
 import { registerRoutes } from "./register";
 import { formatTimestamp } from "./time";
-import { isUidp } from "./uidp";
-import { optionalString, optionalStringArray, requiredString } from "./validate";
+import { optionalString, optionalStringArray, requiredUidp } from "./validate";
 
 /** Path of the emulator's JWKS, as named in its discovery document. */
 export const JWKS_PATH = "/.well-known/jwks.json";
@@ -36,10 +34,7 @@ function keys(ctx: RequestContext): Reply {
 async function exchange(ctx: RequestContext): Promise<Reply> {
   const token = clusterBearer(ctx);
   const body = await ctx.json();
-  const identity = requiredString(body, "identity");
-  if (!isUidp(identity)) {
-    throw invalidArgument(`identity ${JSON.stringify(identity)} is not a UIDP`);
-  }
+  const identity = requiredUidp(body, "identity");
   const audience = optionalStringArray(body, "aud") ?? [];
   const scope = optionalString(body, "scope") ?? "";
   const cap = optionalStringArray(body, "cap") ?? [];
@@ -60,10 +55,7 @@ async function exchange(ctx: RequestContext): Promise<Reply> {
 async function heartbeat(ctx: RequestContext): Promise<Reply> {
   const token = clusterBearer(ctx);
   const body = await ctx.json();
-  const clusterId = requiredString(body, "clusterId");
-  if (!isUidp(clusterId)) {
-    throw invalidArgument(`clusterId ${JSON.stringify(clusterId)} is not a UIDP`);
-  }
+  const clusterId = requiredUidp(body, "clusterId");
   const agentVersion = optionalString(body, "agentVersion") || undefined;
   await verifyForCluster(ctx, token, registeredCluster(ctx, clusterId));
   const { store } = ctx.services;

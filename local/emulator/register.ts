@@ -15,8 +15,8 @@ import {
 import { hashSecret } from "./secrets";
 import type { ClusterRecord, IdentityRecord, InviteRecord } from "./store";
 import { formatTimestamp } from "./time";
-import { isSameOrDescendantOf, isUidp, newChildUidp } from "./uidp";
-import { optionalString, requiredString } from "./validate";
+import { isSameOrDescendantOf, newChildUidp } from "./uidp";
+import { optionalString, optionalUidp, requiredString } from "./validate";
 
 interface RegisterRequest {
   code: string;
@@ -29,10 +29,7 @@ interface RegisterRequest {
 }
 
 function readRequest(body: Record<string, unknown>): RegisterRequest {
-  const identityId = optionalString(body, "identityId") || undefined;
-  if (identityId !== undefined && !isUidp(identityId)) {
-    throw invalidArgument(`identityId ${JSON.stringify(identityId)} is not a UIDP`);
-  }
+  const identityId = optionalUidp(body, "identityId");
   readProfiles(body);
   readEnforcerOptions(body, DEFAULT_ENFORCER_OPTIONS);
   return {

@@ -4,6 +4,7 @@
  */
 import { authenticate, authorize } from "./auth";
 import type { Reply, RequestContext, Route } from "./context";
+import { deleteOwned } from "./deletion";
 import { invalidArgument, notFound } from "./errors";
 import { clusterJson, readEnforcerOptions, readProfiles } from "./model";
 import { parseTimestamp } from "./time";
@@ -68,12 +69,7 @@ async function updateCluster(ctx: RequestContext, id: string): Promise<Reply> {
 }
 
 function deleteCluster(ctx: RequestContext, id: string): Reply {
-  const principal = authenticate(ctx);
-  authorize(principal, id, "cluster");
-  const { store } = ctx.services;
-  const deleted = store.transaction(() => store.clusters.delete(id));
-  if (!deleted) throw notFound(`cluster ${id} does not exist`);
-  return { body: {} };
+  return deleteOwned(ctx, id, "cluster", (store) => store.clusters.delete(id));
 }
 
 export const tenantRoutes: Route[] = [

@@ -1,5 +1,6 @@
 /** Reading fields of a JSON request body; every failure is a 400 naming the field. */
 import { invalidArgument } from "./errors";
+import { isUidp } from "./uidp";
 
 type Body = Record<string, unknown>;
 
@@ -15,6 +16,22 @@ export function optionalString(body: Body, field: string, label = field): string
 export function requiredString(body: Body, field: string, label = field): string {
   const value = optionalString(body, field, label);
   if (value === undefined || value === "") throw invalidArgument(`${label} is required`);
+  return value;
+}
+
+/** A UIDP field; undefined when absent or empty, 400 when it is not a UIDP. */
+export function optionalUidp(body: Body, field: string): string | undefined {
+  const value = optionalString(body, field) || undefined;
+  if (value !== undefined && !isUidp(value)) {
+    throw invalidArgument(`${field} ${JSON.stringify(value)} is not a UIDP`);
+  }
+  return value;
+}
+
+/** A required UIDP field: 400 when absent or not a UIDP. */
+export function requiredUidp(body: Body, field: string): string {
+  const value = optionalUidp(body, field);
+  if (value === undefined) throw invalidArgument(`${field} is required`);
   return value;
 }
 

@@ -5,35 +5,26 @@
  *
  * @module
  */
-import type { Agent, Dispatcher } from "undici";
-import { PLATFORM_SETTINGS, type RetryOptions } from "../../provider/platform";
+import { PLATFORM_SETTINGS } from "../../provider/platform";
 import { decodeItems } from "../../provider/platform/internal/json";
 import { withQuery } from "../../provider/platform/internal/paths";
-import { setupTransport } from "../../provider/platform/internal/setup";
 import { isWellFormedToken } from "../../provider/platform/internal/token";
-import { send, type Transport } from "../../provider/platform/internal/transport";
+import { send } from "../../provider/platform/internal/transport";
+import { ClientTransport, type TransportOptions } from "./client-transport";
 import { decodeAuditEntry } from "./decode";
 import type { AuditEntry } from "./types";
 
 /** Options of {@link AuditClient}. */
-export interface AuditClientOptions {
+export interface AuditClientOptions extends TransportOptions {
   /** Base URL of the emulator's platform API. */
   apiUrl: string;
   /** An API token of the emulator's root group: the trail is readable with no other. */
   token: string;
-  /** Transport to send through; the client never closes it. Mutually exclusive with `ca`. */
-  dispatcher?: Dispatcher;
-  /** Headers and body timeout of each attempt, in ms. @default 30000 */
-  timeoutMs?: number;
-  retry?: RetryOptions;
-  /** The emulator's CA certificate (PEM). */
-  ca?: string;
 }
 
 /** Reads the emulator's audit trail. */
 export class AuditClient {
-  readonly #transport: Transport;
-  readonly #owned: Agent | undefined;
+  readonly #client: ClientTransport;
   readonly #token: string;
 
   constructor(options: AuditClientOptions) {
@@ -41,17 +32,10 @@ export class AuditClient {
       throw new TypeError("options.token must be a non-empty token of visible ASCII characters");
     }
     this.#token = options.token;
-    const { transport, owned } = setupTransport({
-      url: options.apiUrl,
-      urlOption: "options.apiUrl",
-      urlSetting: PLATFORM_SETTINGS.apiUrl,
-      dispatcher: options.dispatcher,
-      timeoutMs: options.timeoutMs,
-      retry: options.retry,
-      ca: options.ca,
-    });
-    this.#transport = transport;
-    this.#owned = owned;
+    this.#client = new ClientTransport(
+      { url: options.apiUrl, urlOption: "options.apiUrl", urlSetting: PLATFORM_SETTINGS.apiUrl },
+      options,
+    );
   }
 
   /**
@@ -62,7 +46,7 @@ export class AuditClient {
     if (after !== undefined && (!Number.isInteger(after) || after < 0)) {
       throw new TypeError(`after must be a non-negative integer, got ${String(after)}`);
     }
-    return send(this.#transport, {
+    return send(this.#client.transport, {
       call: "audit",
       method: "GET",
       path: withQuery("/_emulator/v1/audit", [["after", after]]),
@@ -73,8 +57,7 @@ export class AuditClient {
   }
 
   /** Closes the client's own connections; an injected dispatcher is left open. Idempotent. */
-  async close(): Promise<void> {
-    const owned = this.#owned;
-    if (owned && !owned.closed && !owned.destroyed) await owned.close();
+  close(): Promise<void> {
+    return this.#client.close();
   }
 }

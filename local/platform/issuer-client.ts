@@ -7,11 +7,11 @@
  *
  * @module
  */
-import type { Agent, Dispatcher } from "undici";
-import { PLATFORM_SETTINGS, type RetryOptions } from "../../provider/platform";
-import { requireText, setupTransport } from "../../provider/platform/internal/setup";
+import { PLATFORM_SETTINGS } from "../../provider/platform";
+import { requireText } from "../../provider/platform/internal/setup";
 import { isWellFormedToken } from "../../provider/platform/internal/token";
-import { send, type CallSpec, type Transport } from "../../provider/platform/internal/transport";
+import { send, type CallSpec } from "../../provider/platform/internal/transport";
+import { ClientTransport, type TransportOptions } from "./client-transport";
 import { decodeDiscovery, decodeExchange, decodeHeartbeat, decodeRegister } from "./decode";
 import type {
   DiscoveryDocument,
@@ -24,20 +24,9 @@ import type {
 } from "./types";
 
 /** Options of {@link IssuerClient}. */
-export interface IssuerClientOptions {
+export interface IssuerClientOptions extends TransportOptions {
   /** Base URL of the issuer: https, or http on a loopback host. */
   issuerUrl: string;
-  /**
-   * Transport to send through (e.g. an `Agent` or a `MockAgent`); the client
-   * composes its retry interceptor onto it and never closes it.
-   * Mutually exclusive with `ca`.
-   */
-  dispatcher?: Dispatcher;
-  /** Headers and body timeout of each attempt, in ms. @default 30000 */
-  timeoutMs?: number;
-  retry?: RetryOptions;
-  /** Extra CA certificates (PEM) to trust besides the system roots. */
-  ca?: string;
 }
 
 /**
@@ -50,22 +39,18 @@ export interface IssuerClientOptions {
 export class IssuerClient {
   /** The issuer's base URL, without trailing slash. */
   readonly issuerUrl: string;
-  readonly #transport: Transport;
-  readonly #owned: Agent | undefined;
+  readonly #client: ClientTransport;
 
   constructor(options: IssuerClientOptions) {
-    const { transport, owned } = setupTransport({
-      url: options.issuerUrl,
-      urlOption: "options.issuerUrl",
-      urlSetting: PLATFORM_SETTINGS.issuerUrl,
-      dispatcher: options.dispatcher,
-      timeoutMs: options.timeoutMs,
-      retry: options.retry,
-      ca: options.ca,
-    });
-    this.#transport = transport;
-    this.#owned = owned;
-    this.issuerUrl = transport.baseUrl.href.replace(/\/+$/, "");
+    this.#client = new ClientTransport(
+      {
+        url: options.issuerUrl,
+        urlOption: "options.issuerUrl",
+        urlSetting: PLATFORM_SETTINGS.issuerUrl,
+      },
+      options,
+    );
+    this.issuerUrl = this.#client.transport.baseUrl.href.replace(/\/+$/, "");
   }
 
   /** `POST /auth/v1/register`: the agent registers its cluster with an invite code. */
@@ -109,7 +94,7 @@ export class IssuerClient {
 
   /** `GET /.well-known/openid-configuration`, anonymously. */
   async discovery(): Promise<DiscoveryDocument> {
-    return send(this.#transport, {
+    return send(this.#client.transport, {
       call: "discovery",
       method: "GET",
       path: "/.well-known/openid-configuration",
@@ -119,9 +104,8 @@ export class IssuerClient {
   }
 
   /** Closes the client's own connections; an injected dispatcher is left open. Idempotent. */
-  async close(): Promise<void> {
-    const owned = this.#owned;
-    if (owned && !owned.closed && !owned.destroyed) await owned.close();
+  close(): Promise<void> {
+    return this.#client.close();
   }
 
   #withClusterToken<T>(
@@ -133,6 +117,10 @@ export class IssuerClient {
         `clusterToken of ${spec.call} must be a non-empty token of visible ASCII characters`,
       );
     }
-    return send(this.#transport, { ...spec, bearer: clusterToken, credential: "cluster-token" });
+    return send(this.#client.transport, {
+      ...spec,
+      bearer: clusterToken,
+      credential: "cluster-token",
+    });
   }
 }

@@ -1,10 +1,16 @@
-import { execFile, spawn, ChildProcess } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { callControl } from "../../local/control-plane/control-client";
 import type { ReadyFile } from "../../local/control-plane/environment";
+import {
+  enforceLocalBin as localBin,
+  launchEnvironment,
+  type LaunchedEnvironment,
+} from "../../local/control-plane/launch";
+import { packageRoot } from "../../local/util/package-root";
 import type { EnforceSection } from "../../local/enforce/services";
 import { PlatformClient } from "../../provider/platform";
 import { AuditClient } from "../../local/platform";
@@ -15,8 +21,8 @@ import type { LifecycleContext } from "../../provider/lifecycle/context";
 import { waitFor } from "../../local/control-plane/wait";
 
 const run = promisify(execFile);
-export const repoRoot = path.resolve(__dirname, "../..");
-export const enforceLocalBin = path.join(repoRoot, "local/bin/enforce-local.js");
+export const repoRoot = packageRoot();
+export const enforceLocalBin = localBin();
 
 /** The environment jest's global setup started (see global-setup.js). */
 export function sharedEnv(): ReadyFile & { dir: string } {
@@ -60,31 +66,12 @@ export async function kubectl(
 }
 
 /** A private environment for suites that stop, break or reconfigure clusters. */
-export interface OwnEnv {
-  dir: string;
-  child: ChildProcess;
-  ready: ReadyFile;
-  log: string;
-}
+export type OwnEnv = LaunchedEnvironment;
 
-export async function startOwnEnv(args: string[], timeoutMs = 180000): Promise<OwnEnv> {
+/** Starts a private environment (`enforce-local up --dir <temp> ...args`) and waits until it is ready. */
+export function startOwnEnv(args: string[], timeoutMs = 180000): Promise<OwnEnv> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enforce-own-env-"));
-  const log = path.join(dir, "up.log");
-  const out = fs.openSync(log, "a");
-  const child = spawn(process.execPath, [enforceLocalBin, "up", "--dir", dir, ...args], {
-    stdio: ["ignore", out, out],
-  });
-  fs.closeSync(out);
-  const readyPath = path.join(dir, "ready.json");
-  const deadline = Date.now() + timeoutMs;
-  while (!fs.existsSync(readyPath)) {
-    if (child.exitCode !== null)
-      throw new Error(`enforce-local up exited ${child.exitCode}: ${fs.readFileSync(log, "utf8")}`);
-    if (Date.now() > deadline)
-      throw new Error(`enforce-local up not ready after ${timeoutMs}ms: see ${log}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return { dir, child, log, ready: JSON.parse(fs.readFileSync(readyPath, "utf8")) as ReadyFile };
+  return launchEnvironment({ dir, args, timeoutMs });
 }
 
 export async function stopOwnEnv(env: OwnEnv | undefined): Promise<void> {
@@ -115,20 +102,8 @@ export function jwtHeader(token: string): { kid?: string; alg?: string } {
  * Calls the environment's control socket (what `enforce-local rotate-key` and `apiserver
  * stop|start` do), e.g. `control(env, "/rotate-key", { cluster: "cluster-1" })`.
  */
-export function control(env: ReadyFile, call: string, body: unknown): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { socketPath: env.controlSocket, path: call, method: "POST" },
-      (res) => {
-        res.resume();
-        res.on("end", () =>
-          res.statusCode === 200 ? resolve() : reject(new Error(`${call}: ${res.statusCode}`)),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end(JSON.stringify(body));
-  });
+export async function control(env: ReadyFile, call: string, body: unknown): Promise<void> {
+  await callControl(env.controlSocket, call, body);
 }
 
 /** Where the environment's Enforce emulator is, as a connection tells its agent. */
@@ -165,20 +140,20 @@ export function emulatorContext(
 
 /** A platform client of the environment's Enforce emulator; the caller closes it. */
 export function emulatorClient(env: ReadyFile): PlatformClient {
-  const enforce = env.enforce as EnforceSection;
-  return new PlatformClient({
-    apiUrl: enforce.apiUrl,
-    token: enforce.token,
-    ca: fs.readFileSync(enforce.caFile, "utf8"),
-  });
+  return new PlatformClient(emulatorApi(env));
 }
 
 /** A client of the emulator's audit trail (every platform call, in order); the caller closes it. */
 export function emulatorAuditClient(env: ReadyFile): AuditClient {
+  return new AuditClient(emulatorApi(env));
+}
+
+/** The emulator's API URL, root-group token and CA: what its clients are built with. */
+function emulatorApi(env: ReadyFile): { apiUrl: string; token: string; ca: string } {
   const enforce = env.enforce as EnforceSection;
-  return new AuditClient({
+  return {
     apiUrl: enforce.apiUrl,
     token: enforce.token,
     ca: fs.readFileSync(enforce.caFile, "utf8"),
-  });
+  };
 }

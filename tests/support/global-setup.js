@@ -2,7 +2,6 @@
 // Starts one local environment (two clusters, and the Enforce emulator) for
 // every integration and end-to-end suite of the run, and stops it afterwards.
 // Suites that need a cluster set up differently start their own.
-const { spawn } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
@@ -10,36 +9,17 @@ const path = require("node:path");
 module.exports = async function globalSetup() {
   if (process.env.ENFORCE_TEST_ENV_DIR) return; // given from outside: reuse it
   if (process.env.ENFORCE_TEST_NO_ENV) return; // unit tests only
+  // The build `npm test` makes first, as the enforce-local bin uses it.
+  const launch = path.join(__dirname, "../../dist/local/control-plane/launch.js");
+  if (!fs.existsSync(launch))
+    throw new Error('the repository is not built: run the tests with "npm test", which builds it');
+  const { launchEnvironment } = require(launch);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enforce-test-env-"));
-  const log = path.join(dir, "up.log");
-  const out = fs.openSync(log, "a");
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(__dirname, "../../local/bin/enforce-local.js"),
-      "up",
-      "--dir",
-      dir,
-      "--clusters",
-      "2",
-    ],
-    {
-      stdio: ["ignore", out, out],
-    },
-  );
-  fs.closeSync(out);
-  globalThis.__ENFORCE_ENV__ = { child, dir };
-  const ready = path.join(dir, "ready.json");
-  const deadline = Date.now() + 30 * 60 * 1000; // includes a first toolchain build
-  while (!fs.existsSync(ready)) {
-    if (child.exitCode !== null) {
-      throw new Error(
-        `enforce-local up exited with ${child.exitCode}:\n${fs.readFileSync(log, "utf8").slice(-3000)}`,
-      );
-    }
-    if (Date.now() > deadline)
-      throw new Error(`enforce-local up was not ready in time; see ${log}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const env = await launchEnvironment({
+    dir,
+    args: ["--clusters", "2"],
+    timeoutMs: 30 * 60 * 1000, // includes a first toolchain build
+  });
+  globalThis.__ENFORCE_ENV__ = { child: env.child, dir };
   process.env.ENFORCE_TEST_ENV_DIR = dir;
 };

@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack, type EngineEvent } from "@pulumi/pulumi/automation";
 import type { ReadyFile } from "../../local/control-plane/environment";
+import { pulumiCliEnv } from "../../local/toolchain/pulumi-env";
 import { repoRoot } from "./env";
 
 /** A fixed passphrase: the file backend needs one to encrypt secrets in state. */
@@ -43,15 +44,13 @@ export async function createTestStack(
     root: path.dirname(path.dirname(env.tools.pulumi)),
   });
   const envVars: Record<string, string> = {
-    PULUMI_BACKEND_URL: `file://${backendDir}`,
-    PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
-    PULUMI_HOME: home,
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    ...pulumiCliEnv({
+      backendDir,
+      home,
+      passphrase: TEST_PASSPHRASE,
+      path: [env.tools.pulumiNodejsPluginDir, path.dirname(env.tools.pulumi)],
+    }),
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "false",
-    PATH: [env.tools.pulumiNodejsPluginDir, path.dirname(env.tools.pulumi), process.env.PATH].join(
-      path.delimiter,
-    ),
     NODE_PATH: path.join(repoRoot, "node_modules"),
     ...extraEnv,
   };

@@ -2,17 +2,8 @@ import { Conditions, type UidpFilter } from "./filters";
 import type { Database } from "./sqlite";
 import type { IdentityRecord } from "./records";
 
-interface Row {
-  id: string;
-  parent: string;
-  name: string;
-  description: string;
-  issuer: string;
-  subject: string;
-  issuer_keys: string;
-  expiration: number;
-  created: number;
-}
+/** A row of `identities`: the record's fields, `issuerKeys` in its column's name. */
+type Row = Omit<IdentityRecord, "issuerKeys"> & { issuer_keys: string };
 
 const toRecord = (row: Row): IdentityRecord => ({
   id: row.id,
