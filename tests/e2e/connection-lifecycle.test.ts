@@ -18,6 +18,7 @@ import {
   stopOwnEnv,
   type OwnEnv,
 } from "../support/env";
+import { at } from "../support/fixture";
 import { createTestStack, resourceOps, type TestStack } from "../support/pulumi";
 
 /**
@@ -57,13 +58,13 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     t = await createTestStack(env.ready, "enforce-e2e", async () => {
       const { EnforceClusterConnection } = settings.sdk;
       const priv = new EnforceClusterConnection("private", {
-        kubeconfig: pulumi.secret(kubeconfigs[0]),
+        kubeconfig: pulumi.secret(at(kubeconfigs, 0)),
         group: enforce.group,
         registrationTimeout: "2m",
         ...settings.private,
       });
       const pub = new EnforceClusterConnection("public", {
-        kubeconfig: pulumi.secret(kubeconfigs[1]),
+        kubeconfig: pulumi.secret(at(kubeconfigs, 1)),
         group: enforce.group,
         exposeIssuerDiscovery: true,
         registrationTimeout: "2m",
@@ -119,7 +120,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
   ];
 
   async function labelled(i: number) {
-    const kube = await KubeClient.load({ kubeconfig: env.ready.clusters[i].kubeconfig });
+    const kube = await KubeClient.load({ kubeconfig: at(env.ready.clusters, i).kubeconfig });
     try {
       return await listObjects(kube, MANAGED_SELECTOR);
     } finally {
@@ -127,9 +128,22 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     }
   }
 
-  async function outputs(): Promise<Record<string, string>> {
+  /** The stack outputs the tests read (all strings), by name. */
+  type Outputs = Record<
+    | "privateClusterId"
+    | "privateConnectivity"
+    | "privateRenewAt"
+    | "privateIdentityId"
+    | "publicClusterId"
+    | "publicConnectivity"
+    | "publicRemoteId"
+    | "publicIssuer",
+    string
+  >;
+
+  async function outputs(): Promise<Outputs> {
     const outs = await t.stack.outputs();
-    return Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, v.value]));
+    return Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, v.value])) as Outputs;
   }
 
   test("up connects a public and a private cluster; preview right after shows no changes; state holds no credential", async () => {
@@ -142,7 +156,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     expect(out).toMatchObject({ privateConnectivity: "private", publicConnectivity: "public" });
     expect(out.privateClusterId).toMatch(/^[0-9a-f]{40}\/[0-9a-f]{16}$/);
     expect(out.publicClusterId).toMatch(/^[0-9a-f]{40}\/[0-9a-f]{16}$/);
-    expect(out.publicIssuer).toBe(env.ready.clusters[1].issuer);
+    expect(out.publicIssuer).toBe(at(env.ready.clusters, 1).issuer);
     expect(Date.parse(out.privateRenewAt)).toBeGreaterThan(Date.now() + 24 * 86400_000);
     expect((await platform.listClusters({ descendantsOf: enforce.group })).length).toBe(2);
 
@@ -162,7 +176,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
       secrets[`cluster-${i + 1} kubeconfig`] = kc;
     });
     for (const i of [0, 1]) {
-      const code = await kubectl(env.ready, env.ready.clusters[i].kubeconfig, [
+      const code = await kubectl(env.ready, at(env.ready.clusters, i).kubeconfig, [
         "-n",
         "gulfstream",
         "get",
@@ -208,7 +222,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     const watcher = (async () => {
       while (watching) {
         const [sts, listed] = await Promise.all([
-          kubectl(env.ready, env.ready.clusters[0].kubeconfig, [
+          kubectl(env.ready, at(env.ready.clusters, 0).kubeconfig, [
             "-n",
             "gulfstream",
             "get",
@@ -273,7 +287,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
 
   test("drift: a namespace deleted by hand is noticed by refresh, and up reinstalls", async () => {
     const { publicRemoteId } = await outputs();
-    await kubectl(env.ready, env.ready.clusters[1].kubeconfig, [
+    await kubectl(env.ready, at(env.ready.clusters, 1).kubeconfig, [
       "delete",
       "namespace",
       "gulfstream",
@@ -287,7 +301,9 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     expect(reinstalled).not.toBe(publicRemoteId);
     expect(await platform.listClusters({ remoteId: reinstalled })).toHaveLength(1);
     // What refresh said was left behind in Enforce: the old registration.
-    await platform.deleteCluster((await platform.listClusters({ remoteId: publicRemoteId }))[0].id);
+    await platform.deleteCluster(
+      at(await platform.listClusters({ remoteId: publicRemoteId }), 0).id,
+    );
   });
 
   test("an upgraded provider (new package code) causes no replacement", async () => {

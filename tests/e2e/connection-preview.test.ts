@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { USER_AGENT } from "../../provider/kube/client";
 import { EnforceClusterConnection, type EnforceClusterConnectionArgs } from "../../sdk";
 import { eventually, kubectl, sharedEnv } from "../support/env";
+import { at } from "../support/fixture";
 import { createTestStack, resourceOps, type TestStack } from "../support/pulumi";
 
 /**
@@ -15,7 +16,7 @@ import { createTestStack, resourceOps, type TestStack } from "../support/pulumi"
  */
 
 const env = sharedEnv();
-const cluster = env.clusters[0];
+const cluster = at(env.clusters, 0);
 const GROUP = "0123456789abcdef0123456789abcdef01234567";
 const kubeconfigContents = fs.readFileSync(cluster.kubeconfig, "utf8");
 const clientKey: string = parse(kubeconfigContents).users[0].user["client-key-data"];

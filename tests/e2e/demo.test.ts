@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { enforceLocalBin, repoRoot } from "../support/env";
+import { at } from "../support/fixture";
 
 const run = promisify(execFile);
 
@@ -76,7 +77,9 @@ describe("npm run demo", () => {
         tools: { kubectl: string };
       };
       // The printed kubectl line shows the opt-in namespace.
-      const kubectlLine = output.split("\n").find((l) => l.includes(ready.clusters[0].kubeconfig))!;
+      const kubectlLine = output
+        .split("\n")
+        .find((l) => l.includes(at(ready.clusters, 0).kubeconfig))!;
       const { stdout: namespaces } = await run("sh", ["-c", kubectlLine.trim()]);
       expect(namespaces).toMatch(/apps\s+Active.*policy\.sigstore\.dev\/include=true/);
       // The printed Pulumi commands preview the stack: nothing to do.

@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import type { EnforceSection } from "../../local/enforce/services";
 import type { PlatformClient } from "../../provider/platform";
 import { emulatorClient, repoRoot, startOwnEnv, stopOwnEnv, type OwnEnv } from "../support/env";
+import { at } from "../support/fixture";
 import {
   consumerEnv,
   dependencyClosure,
@@ -30,7 +31,7 @@ import { TEST_PASSPHRASE } from "../support/pulumi";
 
 const run = promisify(execFile);
 const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
-  peerDependencies: Record<string, string>;
+  peerDependencies: { "@pulumi/pulumi": string };
 };
 const PULUMI_RANGE = pkg.peerDependencies["@pulumi/pulumi"];
 /** What only the local environment and its example use (better-sqlite3, @pulumi/kubernetes). */
@@ -145,8 +146,8 @@ describe("the published package", () => {
 
       // Nothing pulumi-enforce brings runs a script or builds a native module. (@pulumi/pulumi,
       // the user's own dependency, brings protobufjs with a postinstall; that is not ours.)
-      expect(ours.filter((at) => consumer.lock[at].hasInstallScript)).toEqual([]);
-      expect(ours.filter((at) => at.endsWith("/@pulumi/pulumi"))).toEqual([]);
+      expect(ours.filter((location) => consumer.lock[location]?.hasInstallScript)).toEqual([]);
+      expect(ours.filter((location) => location.endsWith("/@pulumi/pulumi"))).toEqual([]);
       for (const name of LOCAL_ONLY) {
         expect(locationsOf(consumer.lock, name)).toEqual([]);
         expect(fs.existsSync(path.join(consumer.dir, "node_modules", name))).toBe(false);
@@ -186,7 +187,10 @@ describe("the published package", () => {
         await cli(["config", "set", "enforce:issuerUrl", enforce.issuerUrl], 60_000);
         await cli(["config", "set", "enforce:caFile", enforce.caFile], 60_000);
         await cli(["config", "set", "--secret", "enforce:token", enforce.token], 60_000);
-        await cli(["config", "set", "kubeconfigPath", env.ready.clusters[0].kubeconfig], 60_000);
+        await cli(
+          ["config", "set", "kubeconfigPath", at(env.ready.clusters, 0).kubeconfig],
+          60_000,
+        );
         await cli(["config", "set", "group", enforce.group], 60_000);
 
         const started = Date.now();

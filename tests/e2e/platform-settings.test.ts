@@ -7,6 +7,7 @@ import type { EmulatorSection, EnforceSection } from "../../local/enforce/servic
 import { KubeClient } from "../../provider/kube/client";
 import { PlatformClient } from "../../provider/platform";
 import { startOwnEnv, stopOwnEnv, type OwnEnv } from "../support/env";
+import { at } from "../support/fixture";
 import { createTestStack, resourceOps, type TestStack } from "../support/pulumi";
 
 /**
@@ -32,7 +33,7 @@ describe("the platform settings reach the agent through the cluster", () => {
     second = enforce.others[0]!;
     expect(second.apiUrl).not.toBe(first.apiUrl);
     expect(second.group).toBe(first.group);
-    const kubeconfig = fs.readFileSync(env.ready.clusters[0].kubeconfig, "utf8");
+    const kubeconfig = fs.readFileSync(at(env.ready.clusters, 0).kubeconfig, "utf8");
     t = await createTestStack(env.ready, "enforce-platforms", async () => {
       const { EnforceClusterConnection } = require("../../sdk") as typeof import("../../sdk");
       const conn = new EnforceClusterConnection("moving", {
@@ -77,8 +78,11 @@ describe("the platform settings reach the agent through the cluster", () => {
     }
   }
 
-  async function installedPlatform(): Promise<{ data: Record<string, string>; rolled: string }> {
-    const kube = await KubeClient.load({ kubeconfig: env.ready.clusters[0].kubeconfig });
+  async function installedPlatform(): Promise<{
+    data: Record<string, string>;
+    rolled: string | undefined;
+  }> {
+    const kube = await KubeClient.load({ kubeconfig: at(env.ready.clusters, 0).kubeconfig });
     try {
       const cm = await kube.get<{ data: Record<string, string> }>(
         "/api/v1/namespaces/gulfstream/configmaps/config-platform",
@@ -96,15 +100,15 @@ describe("the platform settings reach the agent through the cluster", () => {
   }
 
   const agentStatus = () =>
-    readStatusFile((env.ready.enforce as EnforceSection).agents[0].statusFile);
+    readStatusFile(at((env.ready.enforce as EnforceSection).agents, 0).statusFile);
 
   test("pointed at the second platform, the cluster registers there and not at the first", async () => {
     await usePlatform(second);
     const up = await t.stack.up();
     expect(up.summary.resourceChanges).toMatchObject({ create: 2 });
-    const clusterId = up.outputs.clusterId.value as string;
-    expect(up.outputs.connectivity.value).toBe("private");
-    expect(up.outputs.platform.value).toEqual({
+    const clusterId = up.outputs.clusterId?.value as string;
+    expect(up.outputs.connectivity?.value).toBe("private");
+    expect(up.outputs.platform?.value).toEqual({
       apiUrl: second.apiUrl,
       caSha256: createHash("sha256").update(fs.readFileSync(second.caFile, "utf8")).digest("hex"),
       issuerUrl: second.issuerUrl,
@@ -123,7 +127,7 @@ describe("the platform settings reach the agent through the cluster", () => {
 
   test("pointed back at the first, preview shows an in-place update, and up moves the registration", async () => {
     const before = await installedPlatform();
-    const [left] = await clustersAt(second);
+    const left = at(await clustersAt(second), 0);
     await usePlatform(first);
 
     // A refresh before the move keeps the connection: the first platform cannot see a
@@ -131,8 +135,8 @@ describe("the platform settings reach the agent through the cluster", () => {
     const refresh = await t.stack.refresh();
     expect(refresh.summary.resourceChanges).not.toHaveProperty("delete");
     const kept = await t.stack.outputs();
-    expect(kept.clusterId.value).toBe(left.id);
-    expect(kept.platform.value).toMatchObject({ apiUrl: second.apiUrl });
+    expect(kept.clusterId?.value).toBe(left.id);
+    expect(kept.platform?.value).toMatchObject({ apiUrl: second.apiUrl });
 
     const events: EngineEvent[] = [];
     const preview = await t.stack.preview({ diff: true, onEvent: (e) => events.push(e) });
@@ -146,12 +150,12 @@ describe("the platform settings reach the agent through the cluster", () => {
     const up = await t.stack.up();
     expect(up.summary.resourceChanges).toMatchObject({ update: 1 });
     expect(up.summary.resourceChanges).not.toHaveProperty("replace");
-    const clusterId = up.outputs.clusterId.value as string;
-    expect(up.outputs.platform.value).toMatchObject({ apiUrl: first.apiUrl });
+    const clusterId = up.outputs.clusterId?.value as string;
+    expect(up.outputs.platform?.value).toMatchObject({ apiUrl: first.apiUrl });
     expect((await clustersAt(first)).map((c) => c.id)).toEqual([clusterId]);
     expect(agentStatus()).toMatchObject({ state: "registered", clusterId });
     // The agent was not reinstalled: the same namespace (remoteId), its settings rolled.
-    const [registered] = await clustersAt(first);
+    const registered = at(await clustersAt(first), 0);
     expect(registered.remoteId).toBe(left.remoteId);
     const after = await installedPlatform();
     expect(after.data["api-url"]).toBe(first.apiUrl);
@@ -168,7 +172,7 @@ describe("the platform settings reach the agent through the cluster", () => {
   test("destroy unregisters at the platform it is configured for and leaves the cluster clean", async () => {
     await t.stack.destroy();
     expect(await clustersAt(first)).toEqual([]);
-    const kube = await KubeClient.load({ kubeconfig: env.ready.clusters[0].kubeconfig });
+    const kube = await KubeClient.load({ kubeconfig: at(env.ready.clusters, 0).kubeconfig });
     try {
       const ns = await kube.get("/api/v1/namespaces/gulfstream", { accept: [404] });
       expect(ns.status).toBe(404);

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { kubectl, sharedEnv } from "../support/env";
+import { at } from "../support/fixture";
 import { createTestStack, resourceOps, type TestStack } from "../support/pulumi";
 
 /**
@@ -101,7 +102,7 @@ class SmokeConfigMap extends pulumi.dynamic.Resource {
 
 describe("the Pulumi CLI harness", () => {
   const env = sharedEnv();
-  const kubeconfig = env.clusters[0].kubeconfig;
+  const kubeconfig = at(env.clusters, 0).kubeconfig;
   const cmName = `smoke-${Date.now()}`;
   let t: TestStack;
   let value = "one";
@@ -130,7 +131,7 @@ describe("the Pulumi CLI harness", () => {
     const events: EngineEvent[] = [];
     const up = await t.stack.up({ onEvent: (e) => events.push(e) });
     expect(up.summary.result).toBe("succeeded");
-    expect(up.outputs.value.value).toBe("one");
+    expect(up.outputs.value?.value).toBe("one");
     expect(resourceOps(events).map((r) => r.op)).toContain("create");
     expect(await cmValue()).toBe("one");
 

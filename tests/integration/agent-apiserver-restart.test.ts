@@ -28,6 +28,7 @@ import {
   stopOwnEnv,
   type OwnEnv,
 } from "../support/env";
+import { at } from "../support/fixture";
 
 const run = promisify(execFile);
 
@@ -55,7 +56,7 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
 
   beforeAll(async () => {
     own = await startOwnEnv(["--clusters", "1", "--no-agents"]);
-    cluster = own.ready.clusters[0];
+    cluster = at(own.ready.clusters, 0);
     installer = await AgentInstall.connect(cluster.kubeconfig);
     ops = clusterOps(own.ready, cluster, installer);
   }, 600_000);

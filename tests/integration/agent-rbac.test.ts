@@ -16,6 +16,7 @@ import {
   stopOwnEnv,
   type OwnEnv,
 } from "../support/env";
+import { at } from "../support/fixture";
 
 /**
  * The installed RBAC decides what the agent may do: the stand-in acts with the agent's own
@@ -33,7 +34,7 @@ describe("the agent acts with the rights the connection installed", () => {
   const provider = createImplementation(() =>
     emulatorContext(() => env.ready, progress, { progressEveryMs: 5000 }),
   );
-  const cluster = () => env.ready.clusters[0];
+  const cluster = () => at(env.ready.clusters, 0);
   const k = (args: string[], input?: string) =>
     kubectl(env.ready, cluster().kubeconfig, args, input);
 

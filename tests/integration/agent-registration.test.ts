@@ -34,6 +34,7 @@ import {
   stopOwnEnv,
   type OwnEnv,
 } from "../support/env";
+import { at } from "../support/fixture";
 
 const run = promisify(execFile);
 
@@ -57,7 +58,7 @@ const TLS_FAILURE =
   /^registration failed: the TLS certificate of the issuer at https:\/\/127\.0\.0\.1:\d+ \(.+\); no CA the installation gives \(ConfigMap gulfstream\/config-platform, from enforce:caFile\) trusts it$/;
 
 function claimsOf(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"));
+  return JSON.parse(Buffer.from(at(token.split("."), 1), "base64url").toString("utf8"));
 }
 
 function expectNoCredentials(agent: RunningAgent, secrets: string[]): void {
@@ -92,7 +93,7 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
 
   beforeAll(async () => {
     own = await startOwnEnv(["--clusters", "1", "--no-agents"]);
-    cluster = own.ready.clusters[0];
+    cluster = at(own.ready.clusters, 0);
     installer = await AgentInstall.connect(cluster.kubeconfig);
     ops = clusterOps(own.ready, cluster, installer);
   }, 600_000);
@@ -176,7 +177,7 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
       expect(agent.logs).toContain(`configured with ID: ${uid} (cluster ${issuer.clusterId})`);
       expect(agent.logs).toContain(`registering cluster "dev" (remoteId ${uid}) at ${issuer.url}`);
 
-      const [reg] = issuer.registers();
+      const reg = at(issuer.registers(), 0);
       expect(reg.body).toEqual({
         code: code1,
         remoteId: uid,
@@ -200,11 +201,11 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
       const hb = await eventually("two heartbeats", async () =>
         issuer.heartbeats().length >= 2 ? issuer.heartbeats() : undefined,
       );
-      expect(hb[0].body).toEqual({
+      expect(at(hb, 0).body).toEqual({
         clusterId: issuer.clusterId,
         agentVersion: reg.body.agentVersion,
       });
-      expect((await ops.tokenReview(bearers(hb)[1])).authenticated).toBe(true);
+      expect((await ops.tokenReview(at(bearers(hb), 1))).authenticated).toBe(true);
       await eventually("lastHeartbeat in the status", async () => agent!.status()?.lastHeartbeat);
 
       // A label change is an update without a data change: passes go on, no new registration.
@@ -221,7 +222,7 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
       await eventually("a second registration", async () =>
         issuer.registers().length === 2 ? true : undefined,
       );
-      expect(issuer.registers()[1].body).toMatchObject({ code: code2, remoteId: uid });
+      expect(at(issuer.registers(), 1).body).toMatchObject({ code: code2, remoteId: uid });
       await logged(agent, "Secret gulfstream/mcp-creds changed; registering again");
       await statusWith(agent, { state: "registered", remoteId: uid }, "registered again");
       const after = issuer.heartbeats().length;
@@ -239,7 +240,7 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
       await ops.putSecret({ code: code1, "cluster-name": "dev" });
       agent = startAgent(cluster, { heartbeatMs: 300 });
       await statusWith(agent, { state: "registered", remoteId: uid }, "registered");
-      const before = claimsOf(bearers(issuer.registers())[0]);
+      const before = claimsOf(at(bearers(issuer.registers()), 0));
       expect(before.aud).toEqual(["gulfstream"]);
       expect((before.exp as number) - (before.iat as number)).toBe(600);
 
@@ -268,11 +269,11 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
       await eventually("a second registration", async () =>
         issuer.registers().length === 2 ? true : undefined,
       );
-      const after = claimsOf(bearers(issuer.registers())[1]);
+      const after = claimsOf(at(bearers(issuer.registers()), 1));
       expect(after.aud).toEqual(["gulfstream-canary"]);
       expect((after.exp as number) - (after.iat as number)).toBe(900);
       expect(after.sub).toBe(AGENT_USER);
-      expect(issuer.registers()[1].body).toMatchObject({ code: code2, remoteId: uid });
+      expect(at(issuer.registers(), 1).body).toMatchObject({ code: code2, remoteId: uid });
       expectNoCredentials(agent, [code1, code2, ...new Set(bearers(issuer.calls))]);
     });
 
@@ -573,7 +574,7 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
         await eventually("two heartbeats at the second issuer", async () =>
           second.heartbeats().length >= 2 ? true : undefined,
         );
-        expect(second.heartbeats()[0].body).toMatchObject({ clusterId: second.clusterId });
+        expect(at(second.heartbeats(), 0).body).toMatchObject({ clusterId: second.clusterId });
         expect(issuer.heartbeats()).toHaveLength(atFirst);
         expect(issuer.registers()).toHaveLength(1);
         expectNoCredentials(agent, [
@@ -632,7 +633,7 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
       );
       expect(first.remoteId).toBe(uid);
       expect(issuer.registers()).toHaveLength(1);
-      expect(issuer.registers()[0].body).toMatchObject({ code, clusterDescription: "woken" });
+      expect(at(issuer.registers(), 0).body).toMatchObject({ code, clusterDescription: "woken" });
       await eventually("a heartbeat", async () => (issuer.heartbeats().length ? true : undefined));
 
       // Deleted: the agent stops, forgets its registration, and heartbeats no more.
@@ -716,7 +717,7 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
         return found.length ? found : undefined;
       });
       expect(warned).toHaveLength(1);
-      const [warning] = warned;
+      const warning = at(warned, 0);
       expect(warning).toMatchObject({
         metadata: { namespace: "gulfstream" },
         involvedObject: {

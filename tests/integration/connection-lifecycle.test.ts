@@ -24,6 +24,7 @@ import {
   stopOwnEnv,
   type OwnEnv,
 } from "../support/env";
+import { at } from "../support/fixture";
 
 /**
  * The connection's lifecycle through the provider's methods (check, diff, create, update, read,
@@ -46,7 +47,7 @@ describe("EnforceClusterConnection lifecycle", () => {
     });
   const provider = createImplementation(ctx);
 
-  const cluster = (i: number) => env.ready.clusters[i];
+  const cluster = (i: number) => at(env.ready.clusters, i);
   const kubeconfigOf = (i: number) => fs.readFileSync(cluster(i).kubeconfig, "utf8");
 
   beforeAll(async () => {
@@ -232,7 +233,7 @@ describe("EnforceClusterConnection lifecycle", () => {
       description: "first",
     });
     // The emulator verified the agent's token against the anonymously fetched JWKS.
-    expect(readStatusFile(enforce.agents[1].statusFile)).toMatchObject({
+    expect(readStatusFile(at(enforce.agents, 1).statusFile)).toMatchObject({
       state: "registered",
       clusterId: outs.clusterId,
     });
@@ -335,11 +336,12 @@ describe("EnforceClusterConnection lifecycle", () => {
         e.userAgent?.startsWith("pulumi-enforce") &&
         e.stage === "ResponseComplete",
     );
-    const at = (resource: string) => deletes.findIndex((e) => e.objectRef?.resource === resource);
-    expect(at("validatingwebhookconfigurations")).toBeGreaterThanOrEqual(0);
-    expect(at("mutatingwebhookconfigurations")).toBeGreaterThanOrEqual(0);
-    expect(at("statefulsets")).toBeGreaterThan(at("validatingwebhookconfigurations"));
-    expect(at("statefulsets")).toBeGreaterThan(at("mutatingwebhookconfigurations"));
+    const deletedAt = (resource: string) =>
+      deletes.findIndex((e) => e.objectRef?.resource === resource);
+    expect(deletedAt("validatingwebhookconfigurations")).toBeGreaterThanOrEqual(0);
+    expect(deletedAt("mutatingwebhookconfigurations")).toBeGreaterThanOrEqual(0);
+    expect(deletedAt("statefulsets")).toBeGreaterThan(deletedAt("validatingwebhookconfigurations"));
+    expect(deletedAt("statefulsets")).toBeGreaterThan(deletedAt("mutatingwebhookconfigurations"));
   });
 
   test("private: a rotated key replaces the connection without a gap, leaving one identity", async () => {
@@ -348,9 +350,9 @@ describe("EnforceClusterConnection lifecycle", () => {
     expect(first.outs).toMatchObject({ connectivity: "private" });
     const [identity] = await identitiesIn();
     expect(identity?.id).toBe(first.outs.identityId);
-    expect(JSON.parse(identity.static!.issuerKeys).keys.map((k: { kid: string }) => k.kid)).toEqual(
-      first.outs.signingKeyIds,
-    );
+    expect(
+      JSON.parse(identity!.static!.issuerKeys).keys.map((k: { kid: string }) => k.kid),
+    ).toEqual(first.outs.signingKeyIds);
     const renewIn = Date.parse(first.outs.renewAt as string) - Date.now();
     expect(renewIn).toBeGreaterThan(24 * 24 * 3600 * 1000);
     expect(renewIn).toBeLessThanOrEqual(25 * 24 * 3600 * 1000);

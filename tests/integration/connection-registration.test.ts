@@ -15,6 +15,7 @@ import {
   stopOwnEnv,
   type OwnEnv,
 } from "../support/env";
+import { at } from "../support/fixture";
 
 /**
  * Waiting for registration when the agent does not register: an environment without agent
@@ -51,7 +52,7 @@ describe("EnforceClusterConnection registration wait", () => {
       {},
       {
         resourceName: "lonely",
-        kubeconfig: fs.readFileSync(env.ready.clusters[0].kubeconfig, "utf8"),
+        kubeconfig: fs.readFileSync(at(env.ready.clusters, 0).kubeconfig, "utf8"),
         group: enforce.group,
         ...extra,
       },
@@ -61,7 +62,7 @@ describe("EnforceClusterConnection registration wait", () => {
   }
 
   test("times out saying what was seen, and the next update finishes once the agent runs", async () => {
-    const kube = await KubeClient.load({ kubeconfig: env.ready.clusters[0].kubeconfig });
+    const kube = await KubeClient.load({ kubeconfig: at(env.ready.clusters, 0).kubeconfig });
     try {
       const creating = provider.create(await checked({ registrationTimeout: "10s" })).then(
         () => undefined,
@@ -118,7 +119,7 @@ describe("EnforceClusterConnection registration wait", () => {
         process.execPath,
         [
           path.join(repoRoot, "dist/local/agent/main.js"),
-          `--kubeconfig=${env.ready.clusters[0].agentKubeconfig}`,
+          `--kubeconfig=${at(env.ready.clusters, 0).agentKubeconfig}`,
         ],
         { stdio: "ignore" },
       );

@@ -12,6 +12,7 @@ import {
   stopOwnEnv,
   type OwnEnv,
 } from "../support/env";
+import { at } from "../support/fixture";
 
 const run = promisify(execFile);
 const doctorBin = path.join(repoRoot, "bin/pulumi-enforce.js");
@@ -38,7 +39,7 @@ const BINDING_CMD =
 
 describe("pulumi-enforce doctor against real API servers", () => {
   let env: OwnEnv;
-  const kc = (i: number) => env.ready.clusters[i].kubeconfig;
+  const kc = (i: number) => at(env.ready.clusters, i).kubeconfig;
 
   beforeAll(async () => {
     // cluster-1: issuer = API server; cluster-2: kind-like cluster-local issuer; cluster-3: no discovery.
@@ -60,12 +61,12 @@ describe("pulumi-enforce doctor against real API servers", () => {
     expect(report).toMatchObject({
       tokenProjection: true,
       issuerDiscovery: true,
-      issuer: env.ready.clusters[0].issuer,
+      issuer: at(env.ready.clusters, 0).issuer,
       connectivity: "private",
       anonymousDiscovery: "HTTP 403",
       problems: [],
     });
-    const kid = env.ready.clusters[0].signingKeyId;
+    const kid = at(env.ready.clusters, 0).signingKeyId;
     expect(report.signingKeyIds).toEqual([kid]);
     expect(report.tokenSignature).toEqual({
       status: "verified",
@@ -100,12 +101,12 @@ describe("pulumi-enforce doctor against real API servers", () => {
     try {
       const res = await doctor(["--kubeconfig", kc(0), "--json"]);
       expect(res.code).toBe(0);
-      const jwksUri = `${env.ready.clusters[0].issuer}/openid/v1/jwks`;
+      const jwksUri = `${at(env.ready.clusters, 0).issuer}/openid/v1/jwks`;
       const report = JSON.parse(res.stdout);
       expect(report).toMatchObject({ connectivity: "public", anonymousDiscovery: "HTTP 200" });
       expect(report.tokenSignature).toEqual({
         status: "verified",
-        kid: env.ready.clusters[0].signingKeyId,
+        kid: at(env.ready.clusters, 0).signingKeyId,
         keySource: "anonymous",
         jwksUri,
         against: `the issuer's anonymous JWKS (${jwksUri})`,
@@ -136,7 +137,7 @@ describe("pulumi-enforce doctor against real API servers", () => {
       "--group=system:unauthenticated",
     ]);
     try {
-      const jwksUri = `${env.ready.clusters[0].issuer}/openid/v1/jwks`;
+      const jwksUri = `${at(env.ready.clusters, 0).issuer}/openid/v1/jwks`;
       const res = await doctor(["--kubeconfig", kc(0), "--json"]);
       expect(res.code).toBe(1);
       const report = JSON.parse(res.stdout);
@@ -177,7 +178,7 @@ describe("pulumi-enforce doctor against real API servers", () => {
     expect(res.stdout).not.toContain(BINDING_CMD);
     expect(res.stdout).toContain("can be connected as private only");
     expect(res.stdout).toContain(
-      `token signature: verified with key ${env.ready.clusters[1].signingKeyId} against ${UPLOADED}`,
+      `token signature: verified with key ${at(env.ready.clusters, 1).signingKeyId} against ${UPLOADED}`,
     );
   });
 
@@ -291,7 +292,7 @@ describe("pulumi-enforce doctor against real API servers", () => {
       });
       // The requests were made as the service account: the exec token was used.
       const audit = fs
-        .readFileSync(env.ready.clusters[0].auditLog, "utf8")
+        .readFileSync(at(env.ready.clusters, 0).auditLog, "utf8")
         .split("\n")
         .filter((l) => l.includes(`system:serviceaccount:${ns}:${sa}`) && l.includes("openid"));
       expect(audit.length).toBeGreaterThan(0);

@@ -15,6 +15,7 @@ import {
   stopOwnEnv,
   type OwnEnv,
 } from "../support/env";
+import { at } from "../support/fixture";
 
 const run = promisify(execFile);
 const AGENT_SUBJECT = "system:serviceaccount:gulfstream:controller";
@@ -40,9 +41,9 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
   const installers: AgentInstall[] = [];
   const secretsSeen: string[] = [];
 
-  const kc = (i: number) => env.ready.clusters[i].kubeconfig;
+  const kc = (i: number) => at(env.ready.clusters, i).kubeconfig;
   const status = (i: number): AgentStatus | undefined =>
-    readStatusFile(enforce.agents[i].statusFile) ?? undefined;
+    readStatusFile(at(enforce.agents, i).statusFile) ?? undefined;
 
   beforeAll(async () => {
     env = await startOwnEnv(["--clusters", "2"]);
@@ -74,8 +75,9 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
    * to register), and makes mcp-creds hold `data`. Resolves with the namespace UID.
    */
   async function install(i: number, data: Record<string, string>): Promise<string> {
-    const { namespaceUid } = await installers[i].install(emulatorPlatform(env.ready));
-    await installers[i].writeCreds(data);
+    const installer = at(installers, i);
+    const { namespaceUid } = await installer.install(emulatorPlatform(env.ready));
+    await installer.writeCreds(data);
     return namespaceUid;
   }
 
@@ -151,13 +153,13 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
     expect(cluster).toMatchObject({
       id: s.clusterId,
       remoteId,
-      issuer: env.ready.clusters[0].issuer,
+      issuer: at(env.ready.clusters, 0).issuer,
       name: "public-one",
       description: "first",
       group: enforce.group,
       identityId: "",
     });
-    expect(cluster.id.startsWith(`${enforce.group}/`)).toBe(true);
+    expect(cluster!.id.startsWith(`${enforce.group}/`)).toBe(true);
     expect(await client.listClusters({ childrenOf: enforce.group })).toHaveLength(1);
     const events = await eventually("a Registered Event", async () => {
       const found = await agentEvents(0);
@@ -264,8 +266,8 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
     });
     await waitForAgent(1, (x) => x.state === "registered", "registered with the new keys");
     const [again] = await client.listClusters({ remoteId });
-    expect(again.identityId).toBe(renewed.id);
-    expect(again.id).toBe(cluster.id); // same installation, same platform cluster
+    expect(again?.identityId).toBe(renewed.id);
+    expect(again?.id).toBe(cluster!.id); // same installation, same platform cluster
   });
 
   test("an expired identity and an expired invite are refused", async () => {
@@ -358,8 +360,8 @@ describe("Enforce emulator with real clusters and the agent stand-in", () => {
 
   test("the audit trail lists the calls in order; deleting leaves nothing behind", async () => {
     const before = await auditTrail.audit();
-    const last = before[before.length - 1].seq;
-    const [cluster] = await client.listClusters({ name: "public-one" });
+    const last = at(before, before.length - 1).seq;
+    const cluster = at(await client.listClusters({ name: "public-one" }), 0);
     expect(await client.deleteCluster(cluster.id)).toBe(true);
     expect(await client.deleteCluster(cluster.id)).toBe(false); // already gone: 404 tolerated
     const after = await auditTrail.audit(last);

@@ -16,6 +16,7 @@ import {
   stopOwnEnv,
   type OwnEnv,
 } from "../support/env";
+import { at } from "../support/fixture";
 
 const run = promisify(execFile);
 
@@ -25,7 +26,7 @@ describe("enforce-local: the shared two-cluster environment", () => {
   test.each([0, 1])(
     "cluster %i is a real kube-apiserver 1.36+ with https issuer discovery",
     async (i) => {
-      const c = env.clusters[i];
+      const c = at(env.clusters, i);
       const version = JSON.parse(await kubectl(env, c.kubeconfig, ["get", "--raw", "/version"]));
       expect(version.major).toBe("1");
       expect(Number(version.minor)).toBeGreaterThanOrEqual(36);
@@ -61,12 +62,10 @@ describe("enforce-local: the shared two-cluster environment", () => {
       };
       expect(kc.clusters.map((x) => x.cluster.server)).toEqual([c.apiServer]);
       expect(kc.users).toHaveLength(1);
-      expect(Object.keys(kc.users[0].user).sort()).toEqual([
-        "client-certificate-data",
-        "client-key-data",
-      ]);
+      const { user } = at(kc.users, 0);
+      expect(Object.keys(user).sort()).toEqual(["client-certificate-data", "client-key-data"]);
       const cert = new crypto.X509Certificate(
-        Buffer.from(kc.users[0].user["client-certificate-data"], "base64"),
+        Buffer.from(user["client-certificate-data"]!, "base64"),
       );
       expect(cert.subject).toBe("CN=enforce-local:agent-kubelet");
       // What a kubelet may do for the agent's pod, and nothing else.
@@ -97,20 +96,20 @@ describe("enforce-local: the shared two-cluster environment", () => {
   });
 
   test("a TokenRequest for a service account returns a token signed by a published key", async () => {
-    const c = env.clusters[0];
+    const c = at(env.clusters, 0);
     const token = (
       await kubectl(env, c.kubeconfig, ["create", "token", "default", "--audience", "gulfstream"])
     ).trim();
     const jwks = JSON.parse(await kubectl(env, c.kubeconfig, ["get", "--raw", "/openid/v1/jwks"]));
     const kids = jwks.keys.map((k: { kid: string }) => k.kid);
     expect(kids).toContain(jwtHeader(token).kid);
-    const claims = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
+    const claims = JSON.parse(Buffer.from(at(token.split("."), 1), "base64url").toString());
     expect(claims.aud).toEqual(["gulfstream"]);
     expect(claims.sub).toBe("system:serviceaccount:default:default");
   });
 
   test("anonymous discovery is refused until public-issuer-discovery exists, and allowed after", async () => {
-    const c = env.clusters[1];
+    const c = at(env.clusters, 1);
     const ca = fs.readFileSync(c.caFile);
     const url = `${c.issuer}/.well-known/openid-configuration`;
     expect((await get(url, { ca })).status).toBe(403);
@@ -136,7 +135,7 @@ describe("enforce-local: the shared two-cluster environment", () => {
   });
 
   test("a deleted namespace holding objects finishes terminating; a new one gets its default service account", async () => {
-    const c = env.clusters[0];
+    const c = at(env.clusters, 0);
     const ns = `ns-${Date.now()}`;
     await kubectl(env, c.kubeconfig, ["create", "namespace", ns]);
     await eventually(
@@ -180,7 +179,7 @@ describe("enforce-local: the shared two-cluster environment", () => {
   });
 
   test("owner references cascade: deleting the owner removes its dependents", async () => {
-    const c = env.clusters[0];
+    const c = at(env.clusters, 0);
     const owner = `owner-${Date.now()}`;
     await kubectl(env, c.kubeconfig, ["-n", "default", "create", "configmap", owner]);
     const uid = (
@@ -228,7 +227,7 @@ describe("enforce-local: key rotation and shutdown (own environment)", () => {
 
   test("rotate-key changes the kid in the JWKS and in tokens minted afterwards; --keep-old keeps both", async () => {
     own = await startOwnEnv(["--clusters", "1"]);
-    const c = own.ready.clusters[0];
+    const c = at(own.ready.clusters, 0);
     const kids = async () =>
       JSON.parse(
         await kubectl(own!.ready, c.kubeconfig, ["get", "--raw", "/openid/v1/jwks"]),

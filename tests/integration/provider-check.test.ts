@@ -15,6 +15,7 @@ import { verifyClusterToken } from "../../provider/checks/token-verification";
 import { UNKNOWN_VALUE } from "../../provider/inputs";
 import { KubeClient, USER_AGENT } from "../../provider/kube/client";
 import { eventually, jwtHeader, kubectl, sharedEnv } from "../support/env";
+import { at } from "../support/fixture";
 
 /**
  * The provider's `check` against the shared environment's real API servers (both `apiserver`
@@ -54,10 +55,10 @@ async function requestsDuring<T>(
       .split("\n")
       .filter((line) => line.trim() !== "")
       .map((line) => JSON.parse(line) as AuditEvent);
-    const at = (which: string) =>
+    const markerAt = (which: string) =>
       events.findIndex((e) => e.requestURI === `/version?marker=${id}-${which}`);
-    const start = at("start");
-    const end = at("end");
+    const start = markerAt("start");
+    const end = markerAt("end");
     return end < 0 ? undefined : events.slice(start + 1, end);
   });
   return { result, requests: between.filter((e) => e.userAgent?.startsWith(USER_AGENT)) };
@@ -126,7 +127,7 @@ describe.each(env.clusters.map((c) => [c.name, c] as const))(
 );
 
 describe("check against cluster-1 (more)", () => {
-  const cluster = env.clusters[0];
+  const cluster = at(env.clusters, 0);
 
   test("checked inputs are plain JSON with sorted keys, identical from one check to the next", async () => {
     const first = await checkConnection({}, news(cluster));
@@ -217,7 +218,7 @@ describe("check against cluster-1 (more)", () => {
   });
 
   test("the cluster's real token against another cluster's JWKS: a failure on connectivity naming the key", async () => {
-    const other = env.clusters[1];
+    const other = at(env.clusters, 1);
     const token = (
       await kubectl(env, cluster.kubeconfig, [
         "-n",
@@ -253,11 +254,12 @@ describe("check against cluster-1 (more)", () => {
   test('connectivity "public" on a private cluster fails on connectivity, naming the binding command', async () => {
     const { failures } = await checkConnection({}, news(cluster, { connectivity: "public" }));
     expect(failures).toHaveLength(1);
-    expect(failures[0].property).toBe("connectivity");
-    expect(failures[0].reason).toContain("not reachable without credentials (HTTP 403)");
-    expect(failures[0].reason).toMatch(/\. Fix: /);
-    expect(failures[0].reason).toContain(BINDING_CMD);
-    expect(failures[0].reason).toContain('connectivity: "private"');
+    const failure = at(failures, 0);
+    expect(failure.property).toBe("connectivity");
+    expect(failure.reason).toContain("not reachable without credentials (HTTP 403)");
+    expect(failure.reason).toMatch(/\. Fix: /);
+    expect(failure.reason).toContain(BINDING_CMD);
+    expect(failure.reason).toContain('connectivity: "private"');
   });
 
   test("exposeIssuerDiscovery makes an API-server issuer count as public", async () => {
@@ -299,7 +301,7 @@ describe("check against cluster-1 (more)", () => {
 });
 
 describe("failure reasons never carry the kubeconfig", () => {
-  const cluster = env.clusters[0];
+  const cluster = at(env.clusters, 0);
   const admin = parse(fs.readFileSync(cluster.kubeconfig, "utf8"));
   const clientKey: string = admin.users[0].user["client-key-data"];
   const clientCert: string = admin.users[0].user["client-certificate-data"];
@@ -313,11 +315,12 @@ describe("failure reasons never carry the kubeconfig", () => {
     const contents = stringify(kubeconfig);
     const { failures } = await checkConnection({}, news(cluster, { kubeconfig: contents }));
     expect(failures).toHaveLength(1);
-    expect(failures[0].property).toBe("kubeconfig");
-    expect(failures[0].reason).toContain("https://127.0.0.1:1");
-    expect(failures[0].reason).toContain("Fix:");
+    const failure = at(failures, 0);
+    expect(failure.property).toBe("kubeconfig");
+    expect(failure.reason).toContain("https://127.0.0.1:1");
+    expect(failure.reason).toContain("Fix:");
     for (const secret of [clientKey, clientCert, contents]) {
-      expect(failures[0].reason).not.toContain(secret);
+      expect(failure.reason).not.toContain(secret);
     }
   });
 
@@ -349,8 +352,9 @@ describe("failure reasons never carry the kubeconfig", () => {
       news(cluster, { kubeconfig: stringify(kubeconfig) }),
     );
     expect(failures).toHaveLength(1);
-    expect(failures[0].property).toBe("kubeconfig");
-    expect(failures[0].reason).toContain("login failed for [REDACTED]");
-    expect(failures[0].reason).not.toContain(secret);
+    const failure = at(failures, 0);
+    expect(failure.property).toBe("kubeconfig");
+    expect(failure.reason).toContain("login failed for [REDACTED]");
+    expect(failure.reason).not.toContain(secret);
   });
 });

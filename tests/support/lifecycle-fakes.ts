@@ -117,7 +117,7 @@ function matches(o: Stored, selector: string): boolean {
     .split(",")
     .filter(Boolean)
     .every((term) => {
-      const [key, value] = term.split("=");
+      const [key, value] = term.split("=") as [string, string?];
       return labels[key] === value;
     });
 }

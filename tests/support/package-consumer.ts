@@ -61,6 +61,7 @@ export async function packRepository(dest: string): Promise<Packed> {
     unpackedSize: number;
     files: Array<{ path: string }>;
   }>;
+  if (!result) throw new Error(`npm pack printed no package: ${stdout}`);
   return {
     tarball: path.join(dest, result.filename),
     size: result.size,
@@ -140,6 +141,7 @@ export function dependencyClosure(lock: LockPackages, from: string): string[] {
     if (seen.has(at)) continue;
     seen.add(at);
     const entry = lock[at];
+    if (!entry) throw new Error(`the lockfile has no package at ${at}`);
     for (const name of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies })) {
       const found = resolveIn(lock, at, name);
       if (found) queue.push(found);
@@ -157,8 +159,9 @@ export function locationsOf(lock: LockPackages, name: string): string[] {
 
 /** Install locations of packages with an install script (or a binding.gyp), per the lockfile. */
 export function withInstallScripts(lock: LockPackages): string[] {
-  return Object.keys(lock)
-    .filter((at) => lock[at].hasInstallScript)
+  return Object.entries(lock)
+    .filter(([, entry]) => entry.hasInstallScript)
+    .map(([at]) => at)
     .sort();
 }
 
@@ -185,7 +188,8 @@ export async function newestVersion(name: string, range: string): Promise<string
   const stdout = await npm(repoRoot, ["view", `${name}@${range}`, "version", "--json"], 60_000);
   const parsed = JSON.parse(stdout) as string | string[];
   const versions = (Array.isArray(parsed) ? parsed : [parsed]).filter((v) => !v.includes("-"));
-  const key = (v: string) => v.split(".").map(Number);
+  // major.minor.patch: prereleases are filtered out above.
+  const key = (v: string) => v.split(".").map(Number) as [number, number, number];
   versions.sort((a, b) => {
     const [x, y] = [key(a), key(b)];
     return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];

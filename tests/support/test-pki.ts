@@ -51,7 +51,7 @@ export function makeCertificate(spec: CertSpec, issuer?: TestCert): TestCert {
     extensions.push(extension(OID.subjectAltName, false, seq(spec.ips.map(ipAddress))));
   }
   const serial = randomBytes(16);
-  serial[0] &= 0x7f; // a positive INTEGER
+  serial[0]! &= 0x7f; // a positive INTEGER
   const tbs = seq([
     tlv(0xa0, tlv(0x02, Buffer.from([2]))), // version v3
     tlv(0x02, serial),
@@ -100,7 +100,8 @@ function tlv(tag: number, value: Buffer): Buffer {
 const seq = (items: Buffer[]) => tlv(0x30, Buffer.concat(items));
 
 function oid(dotted: string): Buffer {
-  const [first, second, ...rest] = dotted.split(".").map(Number);
+  // Every OID has at least two arcs.
+  const [first, second, ...rest] = dotted.split(".").map(Number) as [number, number, ...number[]];
   const bytes = [40 * first + second];
   for (const arc of rest) {
     const digits = [arc & 0x7f];

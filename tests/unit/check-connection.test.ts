@@ -3,6 +3,7 @@ import { agentPlatformOf } from "../../provider/install/platform-settings";
 import { resolvePlatformConfig } from "../../provider/platform";
 import { UNKNOWN_VALUE } from "../../provider/inputs";
 import type { KubeClient, KubeconfigSource } from "../../provider/kube/client";
+import { at } from "../support/fixture";
 
 /**
  * `check` without a cluster: what happens before and instead of the cluster checks. The cluster
@@ -99,7 +100,7 @@ describe("check before the cluster checks", () => {
       connect,
     });
     expect(connect).toHaveBeenCalledWith({ kubeconfig: "/clusters/dev.yaml", context: undefined });
-    expect(result.failures[0].reason).toContain("bad token [REDACTED]");
+    expect(at(result.failures, 0).reason).toContain("bad token [REDACTED]");
   });
 });
 

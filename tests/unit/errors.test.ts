@@ -105,6 +105,13 @@ const SAMPLES: Record<string, () => EnforceError> = {
   WaitTimeoutError: () => new WaitTimeoutError("Namespace gulfstream to be deleted", 1000, "x"),
 };
 
+/** A new instance of the named class from {@link SAMPLES}; throws if it has none. */
+function sample(name: string): EnforceError {
+  const make = SAMPLES[name];
+  if (!make) throw new Error(`SAMPLES has no ${name}`);
+  return make();
+}
+
 /** Every error class the error modules export, abstract bases included. */
 const exported = [providerErrors, kubeErrors, platformErrors, waitModule].flatMap((module) =>
   Object.entries(module).filter(
@@ -129,7 +136,7 @@ describe("one error convention", () => {
   test("each instance carries its class's code, its name, and derives from the one base", () => {
     expect(concrete.map(([name]) => name).sort()).toEqual(Object.keys(SAMPLES).sort());
     for (const [name, cls] of concrete) {
-      const err = SAMPLES[name]();
+      const err = sample(name);
       expect(err).toBeInstanceOf(cls);
       expect(err).toBeInstanceOf(EnforceError);
       expect(err).toBeInstanceOf(Error);
@@ -139,8 +146,8 @@ describe("one error convention", () => {
   });
 
   test("a platform error and a kube error are both instances of the base", () => {
-    const platform = SAMPLES.PlatformHttpError();
-    const kube = SAMPLES.KubeStatusError();
+    const platform = sample("PlatformHttpError");
+    const kube = sample("KubeStatusError");
     expect(platform).toBeInstanceOf(PlatformError);
     expect(platform).toBeInstanceOf(EnforceError);
     expect(kube).toBeInstanceOf(KubeError);
@@ -159,7 +166,7 @@ describe("one error convention", () => {
       "PlatformUnreachableError",
       "PlatformConfigError",
     ]) {
-      const err = SAMPLES[name]();
+      const err = sample(name);
       expect(err.fix).toBeTruthy();
       expect(err.message.endsWith(err.fix!)).toBe(true);
     }
@@ -174,7 +181,7 @@ describe("one error convention", () => {
   });
 
   test("errors keep the ids they talk about as fields", () => {
-    expect(SAMPLES.RegistrationTimeoutError()).toMatchObject({
+    expect(sample("RegistrationTimeoutError")).toMatchObject({
       clusterName: "dev",
       group: "g",
       remoteId: "r",
@@ -182,9 +189,9 @@ describe("one error convention", () => {
       timeoutSeconds: 600,
       fix: "read its log.",
     });
-    expect(SAMPLES.RegisteredElsewhereError()).toMatchObject({ clusterId: "c", group: "other" });
+    expect(sample("RegisteredElsewhereError")).toMatchObject({ clusterId: "c", group: "other" });
     expect(new RegistrationLostError("c1")).toMatchObject({ clusterId: "c1" });
-    expect(SAMPLES.KubeconfigError()).toMatchObject({ path: "/k.yaml", context: undefined });
+    expect(sample("KubeconfigError")).toMatchObject({ path: "/k.yaml", context: undefined });
   });
 });
 

@@ -8,6 +8,7 @@ import {
   type InstallationSpec,
   type KubeObject,
 } from "../../provider/install/manifests";
+import { at } from "../support/fixture";
 
 const spec = (over: Partial<InstallationSpec> = {}): InstallationSpec => ({
   connectionId: "0123456789abcdef01234567",
@@ -152,7 +153,7 @@ describe("agent manifests", () => {
       "ValidatingWebhookConfiguration",
       "enforcer.chainguard.dev",
     )!;
-    expect((again.webhooks as { failurePolicy: string }[])[0].failurePolicy).toBe("Fail");
+    expect(at(again.webhooks as { failurePolicy: string }[], 0).failurePolicy).toBe("Fail");
   });
 
   test("mcp-creds holds the credentials base64-encoded, an empty identity for public clusters", () => {
@@ -161,7 +162,11 @@ describe("agent manifests", () => {
       spec(),
     );
     const data = secret.data as Record<string, string>;
-    const decode = (k: string) => Buffer.from(data[k], "base64").toString("utf8");
+    const decode = (k: string) => {
+      const value = data[k];
+      if (value === undefined) throw new Error(`mcp-creds has no ${k}`);
+      return Buffer.from(value, "base64").toString("utf8");
+    };
     expect(decode("code")).toBe("invite-code");
     expect(decode("identity-uid")).toBe("");
     expect(decode("cluster-name")).toBe("prod");
@@ -205,13 +210,13 @@ describe("agent manifests", () => {
       const tmpl = statefulSet(agentObjects(spec())).template;
       for (const container of tmpl.spec.containers) {
         const env = Object.fromEntries(container.env.map((e) => [e.name, e]));
-        expect(env.ENFORCE_API_URL.valueFrom).toEqual({
+        expect(env.ENFORCE_API_URL?.valueFrom).toEqual({
           configMapKeyRef: { name: "config-platform", key: "api-url" },
         });
-        expect(env.ENFORCE_ISSUER_URL.valueFrom).toEqual({
+        expect(env.ENFORCE_ISSUER_URL?.valueFrom).toEqual({
           configMapKeyRef: { name: "config-platform", key: "issuer-url" },
         });
-        expect(env.ENFORCE_CA_FILE.value).toBe("/var/run/enforce/platform/ca.crt");
+        expect(env.ENFORCE_CA_FILE?.value).toBe("/var/run/enforce/platform/ca.crt");
         expect(container.volumeMounts).toEqual(
           expect.arrayContaining([
             expect.objectContaining({

@@ -43,6 +43,7 @@ import {
   fakeContext,
   storedState,
 } from "../support/lifecycle-fakes";
+import { at } from "../support/fixture";
 
 /**
  * Each step of `applyConnection`, and the rule it holds, over in-process fakes of the Kubernetes
@@ -310,7 +311,7 @@ describe("prepare the registration: which identity is superseded", () => {
       `createIdentity ${identityName(CONNECTION_ID)}`,
       `createInvite ${GROUP} ttl=900`,
     ]);
-    const created = platform.identities[0];
+    const created = at(platform.identities, 0);
     expect(run.state).toMatchObject({
       identityId: created.id,
       identityCreatedAt: "2026-11-27T12:00:00Z",
@@ -481,7 +482,7 @@ describe("apply the settings", () => {
     run.inputs.description = "the production cluster";
     await applySettings(run);
     expect(platform.changes).toEqual([`updateCluster ${GROUP}/cluster-old`]);
-    expect(platform.clusters[0].description).toBe("the production cluster");
+    expect(at(platform.clusters, 0).description).toBe("the production cluster");
   });
 
   it("fails when the registration is gone", async () => {
@@ -501,7 +502,7 @@ describe("prune", () => {
       o.kind.endsWith("WebhookConfiguration"),
     );
     expect(webhooks.length).toBeGreaterThan(0);
-    const webhook = webhooks[0];
+    const webhook = at(webhooks, 0);
     const labels = { ...(webhook.metadata.labels as object), [CONNECTION_LABEL]: OTHER_CONNECTION };
     kube.put({
       ...webhook,

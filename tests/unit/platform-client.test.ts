@@ -16,6 +16,7 @@ import {
   type Handler,
   type TestServer,
 } from "../support/platform-test-server";
+import { at } from "../support/fixture";
 
 const CLUSTER_ID = `${GROUP}/aaaabbbbccccdddd`;
 const CLUSTER: Cluster = {
@@ -61,7 +62,7 @@ afterEach(async () => {
 
 function only(): (typeof server.requests)[number] {
   expect(server.requests).toHaveLength(1);
-  return server.requests[0];
+  return server.requests[0]!;
 }
 
 describe("PlatformClient calls", () => {
@@ -216,11 +217,14 @@ describe("PlatformClient calls", () => {
 
   test("deleteCluster: true, then false once gone; other errors throw", async () => {
     await serve((_req, res, n) =>
-      [
-        () => json(res, 200, {}),
-        () => grpcError(res, 404, 5, "cluster not found"),
-        () => grpcError(res, 412, 9, "cluster still has an agent"),
-      ][n - 1](),
+      at(
+        [
+          () => json(res, 200, {}),
+          () => grpcError(res, 404, 5, "cluster not found"),
+          () => grpcError(res, 412, 9, "cluster still has an agent"),
+        ],
+        n - 1,
+      )(),
     );
     await expect(client.deleteCluster(CLUSTER_ID)).resolves.toBe(true);
     await expect(client.deleteCluster(CLUSTER_ID)).resolves.toBe(false);

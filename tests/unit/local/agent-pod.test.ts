@@ -373,7 +373,7 @@ describe("agent pod: projected tokens", () => {
   function withPlatformToken(audience: string, expirationSeconds: number): PodView {
     const { template } = rendered();
     const volume = template.spec!.volumes!.find((v) => v.name === "oidc-token")!;
-    volume.projected!.sources![0].serviceAccountToken = {
+    volume.projected!.sources![0]!.serviceAccountToken = {
       path: "oidc-token",
       audience,
       expirationSeconds,

@@ -22,7 +22,7 @@ describe("main", () => {
     });
     await ready;
     expect(lines).toHaveLength(1);
-    const info = JSON.parse(lines[0]);
+    const info = JSON.parse(lines[0]!);
     expect(Object.keys(info).sort()).toEqual(["rootGroup", "teamGroup", "tokenFile", "url"]);
     expect(info.tokenFile).toBe(join(dataDir, "token"));
     const token = readFileSync(info.tokenFile, "utf8").trim();

@@ -11,6 +11,7 @@ import {
   startTestEmulator,
   type Response,
 } from "../../support/emulator-fixtures";
+import { at } from "../../support/fixture";
 
 const PRIVATE = "the cluster is private: register it with a static-key identity (identityId)";
 
@@ -387,7 +388,7 @@ describe("register, private cluster (static keys)", () => {
     const res = await register(await token(), { code: await newInvite(), identityId });
     expect(res.status).toBe(200);
     expect(issuer.requests).toEqual([]);
-    const [cluster] = await clusters();
+    const cluster = at(await clusters(), 0);
     expect(cluster.identityId).toBe(identityId);
     expect(cluster.issuer).toBe(issuer.url);
   });
@@ -425,7 +426,7 @@ describe("register, private cluster (static keys)", () => {
     const again = await register(await token({ key: rotated }), { code, identityId: newIdentity });
     expect(again.status).toBe(200);
     expect(again.json.clusterId).toBe(first.json.clusterId);
-    const [cluster] = await clusters();
+    const cluster = at(await clusters(), 0);
     expect(cluster.identityId).toBe(newIdentity);
   });
 

@@ -30,7 +30,7 @@ afterEach(async () => {
 
 function only(): (typeof server.requests)[number] {
   expect(server.requests).toHaveLength(1);
-  return server.requests[0];
+  return server.requests[0]!;
 }
 
 async function serveIssuer(handler: Handler): Promise<IssuerClient> {
