@@ -34,7 +34,7 @@ function fail(code: UidpErrorCode, problem: string): UidpResult {
 function badCharacter(part: string, where: string): string | undefined {
   const index = part.search(/[^0-9a-f]/);
   if (index === -1) return undefined;
-  const character = part[index];
+  const character = part.charAt(index);
   const hint = /[A-F]/.test(character)
     ? " (hex digits must be lowercase)"
     : /\s/.test(character)

@@ -165,7 +165,7 @@ export async function describeAgent(w: RegistrationWait): Promise<string> {
     parts.push(
       `Enforce already lists this installation as cluster ${elsewhere.id} in group ${elsewhere.group}`,
     );
-  } else if (clusters.length > 0) {
+  } else if (clusters[0]) {
     parts.push(`Enforce still shows the previous registration (${clusters[0].registered})`);
   } else parts.push("Enforce lists no cluster with this remoteId yet");
   return parts.join("; ");

@@ -95,7 +95,8 @@ export function eventually<T>(
 
 /** Decodes a JWT's protected header without verifying it (for reading the kid). */
 export function jwtHeader(token: string): { kid?: string; alg?: string } {
-  return JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString("utf8"));
+  const [header = ""] = token.split(".");
+  return JSON.parse(Buffer.from(header, "base64url").toString("utf8"));
 }
 
 /**
