@@ -78,22 +78,46 @@ export async function checkConnection(
   if (validated.failures.length > 0) return { inputs: news, failures: validated.failures };
   const { inputs } = validated;
 
-  // The settings the agent receives are part of what a preview compares, so a bad one fails here.
-  let platform: PlatformSummary;
-  try {
-    platform = summarizePlatform((deps.agentPlatform ?? defaultAgentPlatform)());
-  } catch (err) {
-    if (!(err instanceof PlatformConfigError)) throw err;
-    return { inputs: news, failures: [{ property: err.key, reason: err.message }] };
-  }
+  const platform = platformSettings(deps);
+  if ("failure" in platform) return { inputs: news, failures: [platform.failure] };
+  const checked = (observed: Observed | typeof UNKNOWN_VALUE) =>
+    withObserved(inputs, observed, platform.summary, urn);
 
   // During preview the kubeconfig of a cluster created in the same stack is not known yet: pass
   // everything through, and leave the observations unknown too, so preview of a new stack works.
   if (validated.unknown.some((property) => CLUSTER_CHECK_INPUTS.includes(property))) {
-    return { inputs: withObserved(inputs, UNKNOWN_VALUE, platform, urn), failures: [] };
+    return { inputs: checked(UNKNOWN_VALUE), failures: [] };
   }
+  return checkAgainstCluster(news, inputs, { ...deps, readFile }, checked);
+}
 
-  const secrets = kubeconfigSecrets(kubeconfigText(inputs.kubeconfig, readFile));
+/**
+ * The settings the agent receives, summarized as state keeps them. They are part of what a
+ * preview compares, so a bad one is a failure on the setting it came from.
+ */
+function platformSettings(
+  deps: CheckDependencies,
+): { summary: PlatformSummary } | { failure: CheckFailure } {
+  try {
+    return { summary: summarizePlatform((deps.agentPlatform ?? defaultAgentPlatform)()) };
+  } catch (err) {
+    if (!(err instanceof PlatformConfigError)) throw err;
+    return { failure: { property: err.key, reason: err.message } };
+  }
+}
+
+/**
+ * Connects to the cluster and runs the cluster checks: their observations go into the checked
+ * inputs (via `checked`), their problems become failures, with the kubeconfig's credentials
+ * redacted from every reason.
+ */
+async function checkAgainstCluster(
+  news: Record<string, unknown>,
+  inputs: NormalizedInputs,
+  deps: CheckDependencies & { readFile: ReadFile },
+  checked: (observed: Observed) => CheckedInputs,
+): Promise<ConnectionCheckResult> {
+  const secrets = kubeconfigSecrets(kubeconfigText(inputs.kubeconfig, deps.readFile));
   const failure = (property: string, reason: string): CheckFailure => ({
     property,
     reason: redactKubeconfig(reason, secrets),
@@ -117,7 +141,7 @@ export async function checkConnection(
       exposeIssuerDiscovery: inputs.exposeIssuerDiscovery,
     });
     return {
-      inputs: withObserved(inputs, observe(facts), platform, urn),
+      inputs: checked(observe(facts)),
       failures: problems.map((p: Problem) =>
         failure(p.property, `${sentence(p.reason)} Fix: ${p.remedy}`),
       ),

@@ -95,8 +95,20 @@ export async function checkCluster(
   opts: CheckOptions,
 ): Promise<{ facts: ClusterFacts; problems: Problem[] }> {
   const problems: Problem[] = [];
-  const facts: ClusterFacts = {
-    server: client.server,
+  const facts = unobservedFacts(client.server);
+  // The cluster's identity first: if this fails, nothing else will work and
+  // one clear error beats five.
+  const denied = await readClusterUid(client, facts);
+  if (denied) return { facts, problems: [denied] };
+  await checkPrerequisites(client, facts, problems);
+  if (facts.issuerDiscovery) await checkIssuerReach(client, opts, facts, problems);
+  return { facts, problems };
+}
+
+/** The facts before any check ran: nothing found, nothing checked. */
+function unobservedFacts(server: string): ClusterFacts {
+  return {
+    server,
     issuer: "",
     signingKeyIds: [],
     activeKeyId: "",
@@ -109,17 +121,32 @@ export async function checkCluster(
     connectivity: "",
     tokenSignature: { status: "not checked", kid: "" },
   };
+}
 
-  // The cluster's identity first: if this fails, nothing else will work and
-  // one clear error beats five.
+/** Reads which cluster this is (the kube-system Namespace's UID); an `access` problem if not. */
+async function readClusterUid(
+  client: KubeClient,
+  facts: ClusterFacts,
+): Promise<Problem | undefined> {
   try {
     const ns = await client.get<{ metadata: { uid: string } }>(`/api/v1/namespaces/kube-system`);
     facts.clusterUid = ns.body.metadata.uid;
+    return undefined;
   } catch (err) {
-    problems.push(accessProblem(err));
-    return { facts, problems };
+    return accessProblem(err);
   }
+}
 
+/**
+ * The checks that need only the API server, concurrently: the agent's namespace (its absence is
+ * no problem), token projection, TokenRequest (whose token names the signing key) and issuer
+ * discovery (which names the issuer and its keys).
+ */
+async function checkPrerequisites(
+  client: KubeClient,
+  facts: ClusterFacts,
+  problems: Problem[],
+): Promise<void> {
   await Promise.all([
     client
       .get<{ metadata: { uid: string } }>(`/api/v1/namespaces/gulfstream`, { accept: [404] })
@@ -148,23 +175,32 @@ export async function checkCluster(
       ].sort();
     }),
   ]);
+}
 
-  if (facts.issuerDiscovery) {
-    facts.anonymousDiscovery = await probeAnonymousDiscovery(facts.issuer, {
-      apiServer: client.server,
-      clusterCa: client.caPem,
-      // The issuer's keys matter only to a public connection: a private one adds no request.
-      keys: opts.connectivity !== "private",
-    });
-    const resolved = resolveConnectivity(facts, opts);
-    facts.connectivity = resolved.connectivity;
-    if (resolved.problem) problems.push(resolved.problem);
-    else if (facts.tokenRequest) {
-      const problem = await checkTokenSignature(facts);
-      if (problem) problems.push(problem);
-    }
+/**
+ * Once discovery worked: whether the issuer is reachable without credentials, the connectivity
+ * that gives, and (when a token was issued and the connectivity is possible) whether the keys
+ * the platform will hold verify the token.
+ */
+async function checkIssuerReach(
+  client: KubeClient,
+  opts: CheckOptions,
+  facts: ClusterFacts,
+  problems: Problem[],
+): Promise<void> {
+  facts.anonymousDiscovery = await probeAnonymousDiscovery(facts.issuer, {
+    apiServer: client.server,
+    clusterCa: client.caPem,
+    // The issuer's keys matter only to a public connection: a private one adds no request.
+    keys: opts.connectivity !== "private",
+  });
+  const resolved = resolveConnectivity(facts, opts);
+  facts.connectivity = resolved.connectivity;
+  if (resolved.problem) problems.push(resolved.problem);
+  else if (facts.tokenRequest) {
+    const problem = await checkTokenSignature(facts);
+    if (problem) problems.push(problem);
   }
-  return { facts, problems };
 }
 
 /**
@@ -340,7 +376,8 @@ async function checkTokenRequest(
       },
     );
     const token = res.body.status.token;
-    const header = JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString("utf8")) as {
+    const [encoded = ""] = token.split(".");
+    const header = JSON.parse(Buffer.from(encoded, "base64url").toString("utf8")) as {
       kid?: string;
     };
     return { kid: header.kid ?? "", token: new ProbeToken(token) };

@@ -96,18 +96,59 @@ export async function verifyClusterToken(
   req: TokenVerificationRequest,
 ): Promise<TokenVerification> {
   const jose = await import("jose");
-  const source = describeKeySource(req.keySource, req.jwksUri);
-  const remedy = remedies(req);
-  const fail = (reason: string, fix: string): TokenVerification => ({
+  const run: Verification = {
+    jose,
+    req,
+    source: describeKeySource(req.keySource, req.jwksUri),
+    remedy: remedies(req),
+  };
+  const token = decodeToken(run);
+  if ("reason" in token) return failed(token);
+  const keys = await keysForToken(run, token);
+  if (!Array.isArray(keys)) return failed(keys);
+  const problem = await verifySignature(run, token, keys);
+  return problem ? failed(problem) : { ok: true, kid: token.kid, alg: token.alg };
+}
+
+/** What one verification works with: the request, how to name its key set, and the fixes. */
+interface Verification {
+  jose: Jose;
+  req: TokenVerificationRequest;
+  /** The key set as a person calls it (see {@link describeKeySource}). */
+  source: string;
+  remedy: Remedies;
+}
+
+/** What did not verify, and the fix. */
+interface Failure {
+  reason: string;
+  fix: string;
+}
+
+/** The header fields of a token that decoded and names an accepted algorithm. */
+interface DecodedToken {
+  alg: string;
+  /** `""` when the header names no key. */
+  kid: string;
+}
+
+function failed({ reason, fix }: Failure): TokenVerification {
+  return {
     ok: false,
     problem: { check: "tokenSignature", property: "connectivity", reason, remedy: fix },
-  });
+  };
+}
 
+/**
+ * The checks that need no key: the discovery document's issuer is an https URL, the token is a
+ * signed JWT, its `alg` is one the platform accepts, and its `iss` is that issuer.
+ */
+function decodeToken({ jose, req, remedy }: Verification): DecodedToken | Failure {
   if (!isHttpsUrl(req.issuer)) {
-    return fail(
-      `the service account issuer ${show(req.issuer)} is not an https URL, so the platform would not trust its keys`,
-      REMEDY.issuerDiscovery,
-    );
+    return {
+      reason: `the service account issuer ${show(req.issuer)} is not an https URL, so the platform would not trust its keys`,
+      fix: REMEDY.issuerDiscovery,
+    };
   }
   let alg: unknown;
   let kid = "";
@@ -118,42 +159,65 @@ export async function verifyClusterToken(
     kid = typeof header.kid === "string" ? header.kid : "";
     payload = jose.decodeJwt(req.token);
   } catch {
-    return fail(
-      "the TokenRequest API issued a token that is not a signed JWT",
-      REMEDY.tokenProjection,
-    );
+    return {
+      reason: "the TokenRequest API issued a token that is not a signed JWT",
+      fix: REMEDY.tokenProjection,
+    };
   }
   if (typeof alg !== "string" || !ACCEPTED_ALGORITHMS.includes(alg)) {
-    return fail(
-      `the token the cluster issues is signed with alg ${show(alg)}, which the platform refuses (accepted: ${ACCEPTED_ALGORITHMS.join(", ")})`,
-      remedy.signingKey,
-    );
+    return {
+      reason: `the token the cluster issues is signed with alg ${show(alg)}, which the platform refuses (accepted: ${ACCEPTED_ALGORITHMS.join(", ")})`,
+      fix: remedy.signingKey,
+    };
   }
   if (payload.iss !== req.issuer) {
-    return fail(
-      `the token the cluster issues names issuer ${show(payload.iss)}, but the discovery document names ${show(req.issuer)}, and the platform requires them to be equal`,
-      remedy.issuer,
-    );
+    return {
+      reason: `the token the cluster issues names issuer ${show(payload.iss)}, but the discovery document names ${show(req.issuer)}, and the platform requires them to be equal`,
+      fix: remedy.issuer,
+    };
   }
+  return { alg, kid };
+}
 
+/**
+ * The key set, once it is well formed and, when the token names a key, lists that key with a
+ * type (and `alg`, if the key names one) that fits the token's algorithm.
+ */
+async function keysForToken(
+  { jose, req, source, remedy }: Verification,
+  { alg, kid }: DecodedToken,
+): Promise<CheckedKey[] | Failure> {
   const keys = await readKeySet(jose, req.jwks);
-  if (typeof keys === "string") return fail(`${source} ${keys}`, remedy.keySet);
+  if (typeof keys === "string") return { reason: `${source} ${keys}`, fix: remedy.keySet };
   const key = kid ? keys.find((k) => k.kid === kid) : undefined;
   if (kid && !key) {
-    return fail(
-      `the token the cluster issues now is signed with key ${kid}, which ${source} does not list (it lists ${listKids(keys)})`,
-      remedy.missingKey,
-    );
+    return {
+      reason: `the token the cluster issues now is signed with key ${kid}, which ${source} does not list (it lists ${listKids(keys)})`,
+      fix: remedy.missingKey,
+    };
   }
   if (key && (keyTypeOf(alg) !== key.kty || (key.alg !== undefined && key.alg !== alg))) {
-    return fail(
-      `the token the cluster issues now is signed with key ${kid} using ${alg}, but ${source} lists that key as ${key.kty}${key.alg ? ` for ${key.alg}` : ""}`,
-      remedy.missingKey,
-    );
+    return {
+      reason: `the token the cluster issues now is signed with key ${kid} using ${alg}, but ${source} lists that key as ${key.kty}${key.alg ? ` for ${key.alg}` : ""}`,
+      fix: remedy.missingKey,
+    };
   }
+  return keys;
+}
 
-  const keySet = jose.createLocalJWKSet({ keys } as Parameters<typeof jose.createLocalJWKSet>[0]);
+/**
+ * jose's `jwtVerify` against a local copy of the key set: signature, issuer, audience, expiry.
+ * A token without a kid matches every key of its type, and verifies if one of them does.
+ * @returns undefined when the token verifies.
+ */
+async function verifySignature(
+  run: Verification,
+  token: DecodedToken,
+  keys: CheckedKey[],
+): Promise<Failure | undefined> {
+  const { jose, req } = run;
   const now = req.currentDate ?? new Date();
+  const keySet = jose.createLocalJWKSet({ keys } as Parameters<typeof jose.createLocalJWKSet>[0]);
   const options = {
     issuer: req.issuer,
     audience: req.audience,
@@ -163,58 +227,84 @@ export async function verifyClusterToken(
     currentDate: now,
   };
   try {
-    try {
-      await jose.jwtVerify(req.token, keySet, options);
-    } catch (err) {
-      // A token without a kid matches every key of its type: it verifies if one of them does.
-      if (codeOf(err) !== "ERR_JWKS_MULTIPLE_MATCHING_KEYS") throw err;
-      let last: unknown = err;
-      for await (const candidate of err as AsyncIterable<CryptoKey>) {
-        try {
-          await jose.jwtVerify(req.token, candidate, options);
-          return { ok: true, kid, alg };
-        } catch (attempt) {
-          last = attempt;
-        }
-      }
-      throw last;
-    }
+    await jwtVerifyWithAnyKey(jose, req.token, keySet, options);
+    return undefined;
   } catch (err) {
-    const what = kid ? `key ${kid}` : "any key";
-    switch (codeOf(err)) {
-      case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
-        return fail(
-          `the token the cluster issues now is signed with key ${kid || "(no kid)"}, but the signature does not verify with the key ${source} lists under that id: it is not the key the cluster signs with`,
-          remedy.missingKey,
-        );
-      case "ERR_JWKS_NO_MATCHING_KEY":
-        return fail(
-          `the token the cluster issues now (key ${kid || "(no kid)"}, ${alg}) matches no key of ${source} usable for verifying signatures`,
-          remedy.missingKey,
-        );
-      case "ERR_JWT_EXPIRED":
-        return fail(
-          `the token the cluster has just issued is already expired by this machine's clock (${now.toISOString()})`,
-          remedy.clock,
-        );
-      case "ERR_JWT_CLAIM_VALIDATION_FAILED": {
-        const { claim, reason } = err as { claim?: string; reason?: string };
-        if (claim === "nbf" || claim === "iat") {
-          return fail(
-            `the token the cluster has just issued is not valid yet by this machine's clock (${now.toISOString()})`,
-            remedy.clock,
-          );
-        }
-        return fail(claimReason(claim, reason, req.audience), remedy.claims);
-      }
-      default:
-        return fail(
-          `the token the cluster issues cannot be verified with ${what} of ${source} (${errorSummary(err)})`,
-          remedy.keySet,
-        );
-    }
+    return verificationFailure(run, token, err, now);
   }
-  return { ok: true, kid, alg };
+}
+
+type VerifyOptions = Parameters<Jose["jwtVerify"]>[2];
+
+/**
+ * `jwtVerify`, except that a token matching several keys (it names no kid) verifies if one of
+ * them verifies it. @throws jose's error, for several keys the last one's.
+ */
+async function jwtVerifyWithAnyKey(
+  jose: Jose,
+  token: string,
+  keySet: ReturnType<Jose["createLocalJWKSet"]>,
+  options: VerifyOptions,
+): Promise<void> {
+  try {
+    await jose.jwtVerify(token, keySet, options);
+  } catch (err) {
+    if (codeOf(err) !== "ERR_JWKS_MULTIPLE_MATCHING_KEYS") throw err;
+    let last: unknown = err;
+    for await (const candidate of err as AsyncIterable<CryptoKey>) {
+      try {
+        await jose.jwtVerify(token, candidate, options);
+        return;
+      } catch (attempt) {
+        last = attempt;
+      }
+    }
+    throw last;
+  }
+}
+
+/**
+ * What jose's verification error means for this cluster, by its code, and the fix; `now` is the
+ * clock the expiry was judged by.
+ */
+function verificationFailure(
+  { req, source, remedy }: Verification,
+  { alg, kid }: DecodedToken,
+  err: unknown,
+  now: Date,
+): Failure {
+  switch (codeOf(err)) {
+    case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
+      return {
+        reason: `the token the cluster issues now is signed with key ${kid || "(no kid)"}, but the signature does not verify with the key ${source} lists under that id: it is not the key the cluster signs with`,
+        fix: remedy.missingKey,
+      };
+    case "ERR_JWKS_NO_MATCHING_KEY":
+      return {
+        reason: `the token the cluster issues now (key ${kid || "(no kid)"}, ${alg}) matches no key of ${source} usable for verifying signatures`,
+        fix: remedy.missingKey,
+      };
+    case "ERR_JWT_EXPIRED":
+      return {
+        reason: `the token the cluster has just issued is already expired by this machine's clock (${now.toISOString()})`,
+        fix: remedy.clock,
+      };
+    case "ERR_JWT_CLAIM_VALIDATION_FAILED": {
+      const { claim, reason } = err as { claim?: string; reason?: string };
+      if (claim === "nbf" || claim === "iat") {
+        return {
+          reason: `the token the cluster has just issued is not valid yet by this machine's clock (${now.toISOString()})`,
+          fix: remedy.clock,
+        };
+      }
+      return { reason: claimReason(claim, reason, req.audience), fix: remedy.claims };
+    }
+    default:
+      return {
+        reason: `the token the cluster issues cannot be verified with ${kid ? `key ${kid}` : "any key"} of ${source} (${errorSummary(err)})`,
+        fix: remedy.keySet,
+      };
+  }
 }
 
 /** A JWK that passed {@link readKeySet}. */
@@ -278,6 +368,9 @@ async function keyProblem(jose: Jose, key: unknown): Promise<string | undefined>
   }
   return undefined;
 }
+
+/** The fixes, by what failed. */
+type Remedies = ReturnType<typeof remedies>;
 
 /** The fixes, by what failed; they depend on where the keys come from. */
 function remedies(req: TokenVerificationRequest) {

@@ -52,7 +52,10 @@ const SECONDS_PER: Record<string, number> = Object.fromEntries(UNITS);
 // letters (so "ms" or "w" surface as unknown units rather than as stray characters).
 const TERM = /(\d+)(\.\d*)?([a-zA-Zµ]*)/y;
 
-function failure(code: DurationErrorCode, text: string, problem: string): DurationResult {
+/** A rejected duration. */
+type DurationFailure = Extract<DurationResult, { ok: false }>;
+
+function failure(code: DurationErrorCode, text: string, problem: string): DurationFailure {
   return { ok: false, code, reason: `${JSON.stringify(text)} ${problem}. ${DURATION_FORMS}` };
 }
 
@@ -65,77 +68,101 @@ function failure(code: DurationErrorCode, text: string, problem: string): Durati
  * unless {@link DurationParseOptions.allowZero} is set.
  */
 export function parseDuration(text: string, options: DurationParseOptions = {}): DurationResult {
-  if (text === "") return failure("EMPTY", text, "is empty");
-  if (/\s/.test(text)) return failure("WHITESPACE", text, "contains whitespace; remove it");
-  if (text.startsWith("-"))
-    return failure("NEGATIVE", text, "is negative; durations must be positive");
-
+  const problem = wholeTextProblem(text);
+  if (problem) return problem;
   let seconds = 0;
   let previousRank = -1;
   let position = 0;
   while (position < text.length) {
-    TERM.lastIndex = position;
-    const match = TERM.exec(text);
-    if (match === null) {
-      const character = JSON.stringify(text[position]);
-      return failure(
-        "INVALID",
-        text,
-        `has an unexpected character ${character} at position ${position + 1}`,
-      );
-    }
-    position = TERM.lastIndex;
-    const [term, digits, fraction, unit] = match as unknown as [
-      string,
-      string,
-      string | undefined,
-      string,
-    ];
-
-    if (unit === "") {
-      return failure(
-        "MISSING_UNIT",
-        text,
-        `has a number without a unit (${digits}); add one, e.g. "${digits}s"`,
-      );
-    }
-    const rank = UNITS.findIndex(([name]) => name === unit);
-    if (rank === -1) {
-      const hint = /^(ms|us|µs|ns)$/.test(unit)
-        ? "; sub-second units are not supported, the smallest unit is s"
-        : unit.toLowerCase() !== unit
-          ? "; units are lowercase"
-          : "";
-      return failure("UNKNOWN_UNIT", text, `uses the unknown unit "${unit}"${hint}`);
-    }
-    if (fraction !== undefined) {
-      return failure(
-        "FRACTION",
-        text,
-        `uses a fraction (${term})${fractionHint(digits + fraction, unit)}`,
-      );
-    }
-    if (rank <= previousRank) {
-      return failure(
-        "UNIT_ORDER",
-        text,
-        `repeats a unit or lists a smaller unit before a larger one`,
-      );
-    }
-    previousRank = rank;
-    seconds += Number(digits) * SECONDS_PER[unit];
+    const term = readTerm(text, position, previousRank);
+    if ("code" in term) return term;
+    position = term.end;
+    previousRank = term.rank;
+    seconds += term.seconds;
     if (!Number.isSafeInteger(seconds)) return failure("TOO_LARGE", text, "is too large");
   }
-
   if (seconds === 0 && options.allowZero !== true) {
     return failure("ZERO", text, "is zero; a positive duration is required");
   }
   return { ok: true, seconds };
 }
 
+/** What is wrong with the text as a whole (empty, whitespace, a sign), before any term is read. */
+function wholeTextProblem(text: string): DurationFailure | undefined {
+  if (text === "") return failure("EMPTY", text, "is empty");
+  if (/\s/.test(text)) return failure("WHITESPACE", text, "contains whitespace; remove it");
+  if (text.startsWith("-"))
+    return failure("NEGATIVE", text, "is negative; durations must be positive");
+  return undefined;
+}
+
+/** One term as read: its length in seconds, its unit's rank in {@link UNITS}, where it ends. */
+interface Term {
+  seconds: number;
+  rank: number;
+  end: number;
+}
+
+/**
+ * Reads the term at `position`: whole digits followed by a known unit that is smaller than the
+ * previous term's (`previousRank`, -1 before the first term).
+ */
+function readTerm(text: string, position: number, previousRank: number): Term | DurationFailure {
+  TERM.lastIndex = position;
+  const match = TERM.exec(text);
+  if (match === null) {
+    const character = JSON.stringify(text[position]);
+    return failure(
+      "INVALID",
+      text,
+      `has an unexpected character ${character} at position ${position + 1}`,
+    );
+  }
+  const [term, digits, fraction, unit] = match as unknown as [
+    string,
+    string,
+    string | undefined,
+    string,
+  ];
+  if (unit === "") {
+    return failure(
+      "MISSING_UNIT",
+      text,
+      `has a number without a unit (${digits}); add one, e.g. "${digits}s"`,
+    );
+  }
+  const rank = UNITS.findIndex(([name]) => name === unit);
+  if (rank === -1) return unknownUnit(text, unit);
+  if (fraction !== undefined) {
+    return failure(
+      "FRACTION",
+      text,
+      `uses a fraction (${term})${fractionHint(digits + fraction, unit)}`,
+    );
+  }
+  if (rank <= previousRank) {
+    return failure(
+      "UNIT_ORDER",
+      text,
+      `repeats a unit or lists a smaller unit before a larger one`,
+    );
+  }
+  return { seconds: Number(digits) * SECONDS_PER[unit]!, rank, end: TERM.lastIndex };
+}
+
+/** A unit other than s/m/h/d, with a hint for sub-second and uppercase units. */
+function unknownUnit(text: string, unit: string): DurationFailure {
+  const hint = /^(ms|us|µs|ns)$/.test(unit)
+    ? "; sub-second units are not supported, the smallest unit is s"
+    : unit.toLowerCase() !== unit
+      ? "; units are lowercase"
+      : "";
+  return failure("UNKNOWN_UNIT", text, `uses the unknown unit "${unit}"${hint}`);
+}
+
 /** Suggests the whole-number spelling of a fractional term, e.g. 1.5h → 1h30m, when there is one. */
 function fractionHint(number: string, unit: string): string {
-  const seconds = Number(number) * SECONDS_PER[unit];
+  const seconds = Number(number) * SECONDS_PER[unit]!;
   return Number.isSafeInteger(seconds) && seconds > 0
     ? `; write "${formatDuration(seconds)}" instead`
     : "; use whole numbers of a smaller unit instead";

@@ -147,50 +147,87 @@ export function selectContext(summary: KubeconfigSummary, context?: string): Con
   return { ok: true, context: entry };
 }
 
+/**
+ * Parses kubeconfig text and checks its structure into a {@link KubeconfigSummary}. `what` names
+ * the text in a reason ("The kubeconfig file ..."), which then ends with the accepted forms.
+ */
 function summarize(
   text: string,
   what: string,
   source: KubeconfigSummary["source"],
 ): KubeconfigResult {
   const fail = (problem: string): KubeconfigResult => ({ ok: false, reason: `${problem} ${FIX}` });
+  const data = parseMapping(text, what);
+  if (typeof data === "string") return fail(data);
+  const lists = namedLists(data, what);
+  if (typeof lists === "string") return fail(lists);
+  return { ok: true, summary: summaryOf(data, lists, source) };
+}
 
+/** The three lists a kubeconfig needs, each entry with a name. */
+interface NamedLists {
+  clusters: Record<string, unknown>[];
+  contexts: Record<string, unknown>[];
+  users: Record<string, unknown>[];
+}
+
+/**
+ * The text parsed as YAML (JSON included) into a mapping, or what is wrong. Only the `yaml`
+ * package's error code and line number are used: its messages quote the source.
+ */
+function parseMapping(text: string, what: string): Record<string, unknown> | string {
   const document = parseDocument(text, { prettyErrors: false });
   const error = document.errors[0];
   if (error !== undefined) {
     const line = error.linePos?.[0].line;
     const where = line === undefined ? error.code : `${error.code} at line ${line}`;
-    return fail(`${what} could not be parsed as YAML or JSON (${where}).`);
+    return `${what} could not be parsed as YAML or JSON (${where}).`;
   }
   let data: unknown;
   try {
     data = document.toJS();
   } catch {
     // Only alias expansion limits throw here; the message is not needed and may quote source.
-    return fail(`${what} could not be parsed as YAML or JSON (too many aliases).`);
+    return `${what} could not be parsed as YAML or JSON (too many aliases).`;
   }
   if (!isRecord(data)) {
-    return fail(`${what} is not a kubeconfig: it holds ${typeName(data)}, not a mapping.`);
+    return `${what} is not a kubeconfig: it holds ${typeName(data)}, not a mapping.`;
   }
+  return data;
+}
 
-  const lists: Record<string, Record<string, unknown>[]> = {};
-  for (const key of ["clusters", "contexts", "users"]) {
+/**
+ * `clusters`, `contexts` and `users`, each present and a list (null counts as empty) of entries
+ * with a non-empty name; or what is wrong with the first that is not.
+ */
+function namedLists(data: Record<string, unknown>, what: string): NamedLists | string {
+  const lists: Partial<NamedLists> = {};
+  for (const key of ["clusters", "contexts", "users"] as const) {
     const list = data[key];
     if (list === undefined) {
-      return fail(`${what} has no '${key}'; a kubeconfig needs clusters, contexts and users.`);
+      return `${what} has no '${key}'; a kubeconfig needs clusters, contexts and users.`;
     }
     // kubectl writes `users: null` for an empty list.
     const entries = list === null ? [] : list;
     if (!Array.isArray(entries)) {
-      return fail(`${what} has '${key}' as ${typeName(list)}, not a list.`);
+      return `${what} has '${key}' as ${typeName(list)}, not a list.`;
     }
     for (const [index, entry] of entries.entries()) {
       if (!isRecord(entry) || typeof entry.name !== "string" || entry.name === "") {
-        return fail(`${what} has an entry without a name at ${key}[${index}].`);
+        return `${what} has an entry without a name at ${key}[${index}].`;
       }
     }
     lists[key] = entries as Record<string, unknown>[];
   }
+  return lists as NamedLists;
+}
 
+/** The names validation needs: contexts with their cluster and user, clusters with a server. */
+function summaryOf(
+  data: Record<string, unknown>,
+  lists: NamedLists,
+  source: KubeconfigSummary["source"],
+): KubeconfigSummary {
   const contexts = lists.contexts.map((entry): KubeconfigContext => {
     const body = isRecord(entry.context) ? entry.context : {};
     return {
@@ -207,14 +244,11 @@ function summarize(
   );
   const current = data["current-context"];
   return {
-    ok: true,
-    summary: {
-      source,
-      ...(typeof current === "string" && current !== "" ? { currentContext: current } : {}),
-      contexts,
-      clusters,
-      users: new Set(lists.users.map((entry) => entry.name as string)),
-    },
+    source,
+    ...(typeof current === "string" && current !== "" ? { currentContext: current } : {}),
+    contexts,
+    clusters,
+    users: new Set(lists.users.map((entry) => entry.name as string)),
   };
 }
 

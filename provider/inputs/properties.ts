@@ -51,8 +51,10 @@ export interface InputSpec<T> {
    * input's name and its length under `<name>Seconds`.
    */
   duration?: boolean;
-  /** The value when left out; a function computes it from the resource name, and checks it. */
-  default?: T | ((resourceName: string, fail: Fail) => T | undefined);
+  /** The value when left out. */
+  default?: T;
+  /** The value when left out, computed from the resource name and checked (instead of `default`). */
+  defaultOf?: (resourceName: string, fail: Fail) => T | undefined;
   /** The `check` failure when a required input is left out. */
   required?: string;
   /** Secret in state and in engine messages, whatever the program passed. */
@@ -87,7 +89,7 @@ export const INPUTS = {
   },
   clusterName: {
     check: checkClusterName,
-    default: (resourceName: string, fail: Fail) => checkClusterName(resourceName, fail, true),
+    defaultOf: (resourceName: string, fail: Fail) => checkClusterName(resourceName, fail, true),
     update: inPlace("a setting of the cluster's record in Enforce"),
   },
   description: {
@@ -159,7 +161,9 @@ type Checked<S> = S extends { check: (value: unknown, fail: Fail) => infer T }
 /** The stored form of a checked value: a duration's text. */
 type Stored<S> = S extends { duration: true } ? string : Checked<S>;
 /** Whether a spec is optional: neither a default nor required. */
-type IsOptional<S> = S extends { default: unknown } | { required: string } ? false : true;
+type IsOptional<S> = S extends { default: unknown } | { defaultOf: unknown } | { required: string }
+  ? false
+  : true;
 
 /**
  * Inputs after validation, with every default applied and every value in one canonical form,

@@ -69,7 +69,28 @@ export function validateInputs(
 ): ValidationResult {
   const failures: CheckFailure[] = [];
   const fail: Fail = (property, reason) => failures.push({ property, reason });
+  rejectUnknownProperties(raw, fail);
+  const received = sortReceived(raw);
+  requireInputs(received, fail);
+  const checked = checkEachInput(received, opts, fail);
+  return {
+    inputs: normalized(raw, checked, received.unknown),
+    failures,
+    unknown: received.unknown,
+  };
+}
 
+/** The inputs as received, sorted into given and not yet known; left-out ones are in neither. */
+interface Received {
+  given: Partial<Record<InputProperty, unknown>>;
+  /** In the table's order. */
+  unknown: InputProperty[];
+  isGiven(property: InputProperty): boolean;
+  isUnknown(property: InputProperty): boolean;
+}
+
+/** Fails every property that is not an input (nor the engine's), suggesting the closest name. */
+function rejectUnknownProperties(raw: Record<string, unknown>, fail: Fail): void {
   for (const key of Object.keys(raw).sort()) {
     if (ENGINE_PROPERTIES.has(key) || isInputProperty(key)) continue;
     const guess = closestName(key, INPUT_PROPERTIES);
@@ -78,8 +99,10 @@ export function validateInputs(
       `Unknown property '${key}'.${guess === undefined ? "" : ` Did you mean '${guess}'?`} Known properties: ${quoteList(INPUT_PROPERTIES)}. Remove it or correct its name.`,
     );
   }
+}
 
-  // Sort each property into left out, not yet known (skipped), or given.
+/** Sorts each input into left out (undefined or null), not yet known (skipped), or given. */
+function sortReceived(raw: Record<string, unknown>): Received {
   const unknown: InputProperty[] = [];
   const given: Partial<Record<InputProperty, unknown>> = {};
   for (const property of INPUT_PROPERTIES) {
@@ -88,60 +111,107 @@ export function validateInputs(
     if (containsUnknown(value, UNKNOWN_VALUE)) unknown.push(property);
     else given[property] = value;
   }
-  const isUnknown = (property: InputProperty) => unknown.includes(property);
-  const isGiven = (property: InputProperty) => Object.hasOwn(given, property);
+  return {
+    given,
+    unknown,
+    isGiven: (property) => Object.hasOwn(given, property),
+    isUnknown: (property) => unknown.includes(property),
+  };
+}
 
+/** Fails each required input that is neither given nor unknown, with the table's reason. */
+function requireInputs(received: Received, fail: Fail): void {
   for (const property of INPUT_PROPERTIES) {
     const { required } = inputSpec(property);
-    if (required !== undefined && !isGiven(property) && !isUnknown(property)) {
+    if (required !== undefined && !received.isGiven(property) && !received.isUnknown(property)) {
       fail(property, required);
     }
   }
+}
 
-  // Each input on its own, in the table's order; a rule that relates inputs runs in place of a
-  // property's own check (`instead`) or after it (`after`).
+/**
+ * Each input on its own, in the table's order: the given value checked, or a computed default
+ * (`clusterName` from the resource name) when left out. A rule that relates inputs runs in place
+ * of a property's own check (`instead`) or after it (`after`).
+ * @returns the checked values; a rejected or unknown input has none.
+ */
+function checkEachInput(
+  received: Received,
+  opts: ValidateOptions,
+  fail: Fail,
+): Partial<Record<InputProperty, unknown>> {
   const checked: Partial<Record<InputProperty, unknown>> = {};
-  const rules: Rules = {
-    // Only a private connection uploads an identity that needs renewing.
-    instead: {
-      renewAfter: () => {
-        if (!isGiven("renewAfter") || checked.connectivity !== "public") return false;
-        fail(
-          "renewAfter",
-          `'renewAfter' only applies to private connections, whose uploaded identity expires; with connectivity "public" nothing is renewed. Remove 'renewAfter', or set connectivity to "private" or "auto".`,
-        );
-        return true;
-      },
-    },
-    after: {
-      context: () => {
-        const kubeconfig = checked.kubeconfig as string | undefined;
-        if (kubeconfig === undefined) return;
-        const context = checked.context as string | undefined;
-        const inspected = inspectKubeconfig(kubeconfig, opts.readFile ?? readFileUtf8);
-        // A context that failed its own check, or is not known yet, cannot be looked up.
-        const contextUsable =
-          !isUnknown("context") && (!isGiven("context") || context !== undefined);
-        if (!inspected.ok) fail("kubeconfig", inspected.reason);
-        else if (contextUsable) {
-          const selected = selectContext(inspected.summary, context);
-          if (!selected.ok) fail(selected.property, selected.reason);
-        }
-      },
-    },
-  };
+  const rules = relatingRules(received, checked, opts, fail);
   for (const property of Object.keys(INPUTS) as InputProperty[]) {
     const spec = inputSpec(property);
     if (!rules.instead[property]?.()) {
-      if (isGiven(property)) checked[property] = spec.check(given[property], fail);
-      else if (!isUnknown(property) && typeof spec.default === "function") {
-        checked[property] = spec.default(opts.resourceName, fail);
+      if (received.isGiven(property))
+        checked[property] = spec.check(received.given[property], fail);
+      else if (!received.isUnknown(property) && spec.defaultOf) {
+        checked[property] = spec.defaultOf(opts.resourceName, fail);
       }
     }
     rules.after[property]?.();
   }
+  return checked;
+}
 
-  return { inputs: normalized(raw, checked, unknown), failures, unknown };
+/**
+ * The rules that relate inputs. They read `checked` as {@link checkEachInput} fills it, so each
+ * runs once the inputs it depends on have been checked.
+ */
+function relatingRules(
+  received: Received,
+  checked: Partial<Record<InputProperty, unknown>>,
+  opts: ValidateOptions,
+  fail: Fail,
+): Rules {
+  return {
+    instead: { renewAfter: () => renewAfterOnlyWhenPrivate(received, checked, fail) },
+    after: { context: () => contextInKubeconfig(received, checked, opts, fail) },
+  };
+}
+
+/**
+ * Only a private connection uploads an identity that needs renewing: a `renewAfter` given with
+ * connectivity "public" fails, and is not checked on its own.
+ * @returns true when the rule failed `renewAfter`.
+ */
+function renewAfterOnlyWhenPrivate(
+  received: Received,
+  checked: Partial<Record<InputProperty, unknown>>,
+  fail: Fail,
+): boolean {
+  if (!received.isGiven("renewAfter") || checked.connectivity !== "public") return false;
+  fail(
+    "renewAfter",
+    `'renewAfter' only applies to private connections, whose uploaded identity expires; with connectivity "public" nothing is renewed. Remove 'renewAfter', or set connectivity to "private" or "auto".`,
+  );
+  return true;
+}
+
+/**
+ * The kubeconfig, once checked, is read and parsed, and must hold the context to use (`context`,
+ * or its current-context). A context that failed its own check, or is not known yet, cannot be
+ * looked up: then only the kubeconfig itself is checked.
+ */
+function contextInKubeconfig(
+  received: Received,
+  checked: Partial<Record<InputProperty, unknown>>,
+  opts: ValidateOptions,
+  fail: Fail,
+): void {
+  const kubeconfig = checked.kubeconfig as string | undefined;
+  if (kubeconfig === undefined) return;
+  const context = checked.context as string | undefined;
+  const inspected = inspectKubeconfig(kubeconfig, opts.readFile ?? readFileUtf8);
+  const contextUsable =
+    !received.isUnknown("context") && (!received.isGiven("context") || context !== undefined);
+  if (!inspected.ok) fail("kubeconfig", inspected.reason);
+  else if (contextUsable) {
+    const selected = selectContext(inspected.summary, context);
+    if (!selected.ok) fail(selected.property, selected.reason);
+  }
 }
 
 /**
@@ -168,9 +238,9 @@ function normalized(
       inputs[`${property}Seconds`] = seconds;
     } else if (checked[property] !== undefined) {
       inputs[property] = checked[property];
-    } else if (spec.default !== undefined && typeof spec.default !== "function") {
+    } else if (spec.default !== undefined) {
       inputs[property] = structuredClone(spec.default);
-    } else if (spec.required !== undefined || spec.default !== undefined) {
+    } else if (spec.required !== undefined || spec.defaultOf !== undefined) {
       // Rejected (see failures): a placeholder of the right type.
       inputs[property] = "";
     }

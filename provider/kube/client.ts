@@ -134,48 +134,41 @@ export class KubeClient {
     }
     // The JWKS is served as application/jwk-set+json only.
     headers.accept = "application/json, application/jwk-set+json;q=0.9, */*;q=0.8";
+    const answer = await this.exchange(url, call, payload, {
+      method,
+      headers,
+      agent: url.protocol === "http:" ? undefined : agent,
+      timeout: opts.timeoutMs ?? 30000,
+    });
+    return responseOf<T>(call, answer, opts.accept);
+  }
+
+  /**
+   * Sends the request and reads the whole answer, whatever its status.
+   * @throws KubeUnreachableError when no complete answer arrived (refused, timed out, cut off).
+   */
+  private exchange(
+    url: URL,
+    call: string,
+    payload: string | undefined,
+    options: https.RequestOptions,
+  ): Promise<Answer> {
     const mod = url.protocol === "http:" ? http : https;
     return new Promise((resolve, reject) => {
-      const req = mod.request(
-        url,
-        {
-          method,
-          headers,
-          agent: url.protocol === "http:" ? undefined : agent,
-          timeout: opts.timeoutMs ?? 30000,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("error", (err) =>
-            reject(new KubeUnreachableError(this.server, err.message, { cause: err })),
-          );
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            const status = res.statusCode ?? 0;
-            let body: unknown = text;
-            try {
-              body = text ? JSON.parse(text) : undefined;
-            } catch {
-              // non-JSON answers (e.g. /readyz) stay text
-            }
-            if (status >= 200 && status < 300) return resolve({ status, body: body as T });
-            if (opts.accept?.includes(status)) return resolve({ status, body: body as T });
-            const s = (typeof body === "object" && body ? body : {}) as {
-              reason?: string;
-              message?: string;
-            };
-            reject(
-              new KubeStatusError(
-                call,
-                status,
-                s.reason ?? res.statusMessage ?? "",
-                s.message ?? "",
-              ),
-            );
-          });
-        },
-      );
+      const req = mod.request(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", (err) =>
+          reject(new KubeUnreachableError(this.server, err.message, { cause: err })),
+        );
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            statusMessage: res.statusMessage,
+            text: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+      });
       req.on("timeout", () => req.destroy(new Error(`${call} timed out`)));
       req.on("error", (err: NodeJS.ErrnoException) =>
         reject(new KubeUnreachableError(this.server, describeNetError(err), { cause: err })),
@@ -209,6 +202,32 @@ export class KubeClient {
   close(): void {
     this.agent?.destroy();
   }
+}
+
+/** An answer as read, before its status is judged. */
+interface Answer {
+  status: number;
+  statusMessage: string | undefined;
+  text: string;
+}
+
+/**
+ * The body parsed as JSON (text when it is not JSON, e.g. /readyz), resolved for a 2xx status
+ * or one the caller accepts.
+ * @throws KubeStatusError for any other status, with the Status object's reason and message.
+ */
+function responseOf<T>(call: string, answer: Answer, accept: number[] | undefined): Response<T> {
+  const { status, text } = answer;
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // non-JSON answers (e.g. /readyz) stay text
+  }
+  if (status >= 200 && status < 300) return { status, body: body as T };
+  if (accept?.includes(status)) return { status, body: body as T };
+  const s = (typeof body === "object" && body ? body : {}) as { reason?: string; message?: string };
+  throw new KubeStatusError(call, status, s.reason ?? answer.statusMessage ?? "", s.message ?? "");
 }
 
 function describeNetError(err: NodeJS.ErrnoException): string {

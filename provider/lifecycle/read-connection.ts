@@ -10,6 +10,7 @@ import { checkCluster } from "../checks/cluster-checks";
 import { ClusterUnreachableError } from "../errors";
 import { KubeError } from "../kube/errors";
 import type { KubeClient } from "../kube/client";
+import type { Cluster } from "../platform";
 import { readAgentNamespace } from "../install/cluster-state";
 import { AGENT_NAMESPACE } from "../install/names";
 import type { LifecycleContext } from "./context";
@@ -26,61 +27,107 @@ export async function readConnection(
   const platform = ctx.platform();
   let kube: KubeClient | undefined;
   try {
-    try {
-      kube = await ctx.connect({ kubeconfig: state.kubeconfig, context: state.context });
-    } catch (err) {
-      throw unreachable(state, err as Error);
-    }
-    const namespace = await readAgentNamespace(kube).catch((err: Error) => {
-      throw err instanceof KubeError ? unreachable(state, err) : err;
-    });
-    if (!namespace || namespace.uid !== state.remoteId || namespace.terminating) {
-      ctx.progress(
-        `the agent's namespace ${AGENT_NAMESPACE} ${namespace ? "was replaced or is being deleted" : "is gone"}: ` +
-          `reporting connection "${state.clusterName}" as deleted; \`pulumi up\` installs it again. ` +
-          `Its old registration, cluster ${state.clusterId}, is left in Enforce: delete it there once the new one is up.`,
-      );
-      return undefined;
-    }
-    // Registered at a platform other than the one configured now (its settings changed since):
-    // this platform cannot see that registration, and the next `up` moves the agent here.
-    const configured = ctx.agentPlatform().apiUrl;
-    if (state.platform.apiUrl && state.platform.apiUrl !== configured) {
-      ctx.progress(
-        `connection "${state.clusterName}" is registered at ${state.platform.apiUrl}, not at the ` +
-          `configured platform ${configured}: keeping it as it is; \`pulumi up\` moves the agent there`,
-      );
-      return state;
-    }
+    kube = await connect(ctx, state);
+    if (!(await agentNamespaceStands(ctx, kube, state))) return undefined;
+    if (registeredElsewhere(ctx, state)) return state;
     const [cluster] = await platform.listClusters({ id: state.clusterId });
-    if (!cluster || cluster.remoteId !== state.remoteId) {
-      ctx.progress(
-        `cluster ${state.clusterId} is no longer registered with Enforce: reporting connection ` +
-          `"${state.clusterName}" as deleted; \`pulumi up\` registers it again (the agent stays installed meanwhile)`,
-      );
-      return undefined;
-    }
-    const { facts } = await checkCluster(kube, {
-      connectivity: state.requestedConnectivity,
-      exposeIssuerDiscovery: state.exposeIssuerDiscovery,
-    });
-    const settings = settingsOf(cluster);
-    const refreshed: ConnectionState = {
-      ...state,
-      signingKeyIds: facts.issuer ? [...facts.signingKeyIds].sort() : state.signingKeyIds,
-      registeredAt: cluster.registered,
-      clusterName: settings.clusterName,
-      profiles: settings.profiles,
-      enforcerOptions: settings.enforcerOptions,
-    };
-    if (settings.description || state.description !== undefined) {
-      refreshed.description = settings.description;
-    }
-    return refreshed;
+    if (!registrationStands(ctx, state, cluster)) return undefined;
+    return await refresh(kube, state, cluster);
   } finally {
     kube?.close();
     await platform.close();
   }
+}
+
+/** A client of the connection's cluster. @throws ClusterUnreachableError if it cannot connect. */
+async function connect(ctx: LifecycleContext, state: ConnectionState): Promise<KubeClient> {
+  try {
+    return await ctx.connect({ kubeconfig: state.kubeconfig, context: state.context });
+  } catch (err) {
+    throw unreachable(state, err as Error);
+  }
+}
+
+/**
+ * Whether the agent's namespace is still the one this connection created (same UID) and not
+ * being deleted; when not, says so: the connection is reported deleted.
+ * @throws ClusterUnreachableError if the cluster cannot be read.
+ */
+async function agentNamespaceStands(
+  ctx: LifecycleContext,
+  kube: KubeClient,
+  state: ConnectionState,
+): Promise<boolean> {
+  const namespace = await readAgentNamespace(kube).catch((err: Error) => {
+    throw err instanceof KubeError ? unreachable(state, err) : err;
+  });
+  if (namespace && namespace.uid === state.remoteId && !namespace.terminating) return true;
+  ctx.progress(
+    `the agent's namespace ${AGENT_NAMESPACE} ${namespace ? "was replaced or is being deleted" : "is gone"}: ` +
+      `reporting connection "${state.clusterName}" as deleted; \`pulumi up\` installs it again. ` +
+      `Its old registration, cluster ${state.clusterId}, is left in Enforce: delete it there once the new one is up.`,
+  );
+  return false;
+}
+
+/**
+ * Whether the connection is registered at a platform other than the one configured now (its
+ * settings changed since): this platform cannot see that registration, so the state is kept as
+ * it is, and the next `up` moves the agent here.
+ */
+function registeredElsewhere(ctx: LifecycleContext, state: ConnectionState): boolean {
+  const configured = ctx.agentPlatform().apiUrl;
+  if (!state.platform.apiUrl || state.platform.apiUrl === configured) return false;
+  ctx.progress(
+    `connection "${state.clusterName}" is registered at ${state.platform.apiUrl}, not at the ` +
+      `configured platform ${configured}: keeping it as it is; \`pulumi up\` moves the agent there`,
+  );
+  return true;
+}
+
+/**
+ * Whether the platform still lists the connection's cluster, for the same agent namespace; when
+ * not, says so: the connection is reported deleted.
+ */
+function registrationStands(
+  ctx: LifecycleContext,
+  state: ConnectionState,
+  cluster: Cluster | undefined,
+): cluster is Cluster {
+  if (cluster && cluster.remoteId === state.remoteId) return true;
+  ctx.progress(
+    `cluster ${state.clusterId} is no longer registered with Enforce: reporting connection ` +
+      `"${state.clusterName}" as deleted; \`pulumi up\` registers it again (the agent stays installed meanwhile)`,
+  );
+  return false;
+}
+
+/**
+ * The state with what may have changed outside Pulumi read back: the signing keys from the
+ * cluster (kept when discovery fails), the registration's settings from the platform.
+ */
+async function refresh(
+  kube: KubeClient,
+  state: ConnectionState,
+  cluster: Cluster,
+): Promise<ConnectionState> {
+  const { facts } = await checkCluster(kube, {
+    connectivity: state.requestedConnectivity,
+    exposeIssuerDiscovery: state.exposeIssuerDiscovery,
+  });
+  const settings = settingsOf(cluster);
+  const refreshed: ConnectionState = {
+    ...state,
+    signingKeyIds: facts.issuer ? [...facts.signingKeyIds].sort() : state.signingKeyIds,
+    registeredAt: cluster.registered,
+    clusterName: settings.clusterName,
+    profiles: settings.profiles,
+    enforcerOptions: settings.enforcerOptions,
+  };
+  if (settings.description || state.description !== undefined) {
+    refreshed.description = settings.description;
+  }
+  return refreshed;
 }
 
 function unreachable(state: ConnectionState, cause: Error): ClusterUnreachableError {

@@ -33,7 +33,7 @@ export const STATE_KEYS: readonly (keyof ConnectionState)[] = [
 ].sort() as (keyof ConnectionState)[];
 
 function isOptional(spec: InputSpec<unknown>): boolean {
-  return spec.default === undefined && spec.required === undefined;
+  return spec.default === undefined && spec.defaultOf === undefined && spec.required === undefined;
 }
 
 /** The state with keys sorted and no `undefined` anywhere (dropped), as plain JSON. */
@@ -91,10 +91,7 @@ export function fromOutputs(outs: Record<string, unknown>): ConnectionState {
  */
 function readInput(spec: InputSpec<unknown>, value: unknown): unknown {
   if (isOptional(spec)) return value ?? undefined;
-  const fallback =
-    spec.default === undefined || typeof spec.default === "function" || spec.duration
-      ? ""
-      : spec.default;
+  const fallback = spec.default === undefined || spec.duration ? "" : spec.default;
   return value !== undefined && value !== null && typeof value === typeof fallback
     ? value
     : structuredClone(fallback);

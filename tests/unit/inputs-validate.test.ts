@@ -557,6 +557,15 @@ describe("validateInputs rejects", () => {
       { property: "renewAfter", reason: expect.stringContaining("only applies to private") },
     ]);
   });
+
+  test("a context that fails its own check is not looked up in the kubeconfig as well", () => {
+    // Looked up, the rejected context would fall back to a current-context there is none of.
+    const kubeconfig = kubeconfigYaml({ currentContext: "" });
+    const { failures } = validate({ ...BASE, kubeconfig, context: 3 });
+    expect(failures).toEqual([
+      { property: "context", reason: expect.stringContaining("'context' must be a string") },
+    ]);
+  });
 });
 
 const DEFAULT_INPUTS = {

@@ -58,12 +58,35 @@ type RequestOptions = NonNullable<Parameters<typeof request>[1]> & {
 export async function send<T>(t: Transport, spec: CallSpec<T>): Promise<T> {
   const url = joinUrl(t.baseUrl, spec.path);
   const path = url.pathname + url.search;
-  const secrets = [spec.bearer, ...(spec.secrets ?? [])].filter((s): s is string => !!s);
   const log: AttemptLog = { attempts: 1, responseStarted: false };
+  const answer = await exchange(t, spec, url, log);
+  debug(
+    "%s %s %s -> %d (%d attempts)",
+    spec.call,
+    spec.method,
+    path,
+    answer.statusCode,
+    log.attempts,
+  );
+  if (answer.statusCode < 200 || answer.statusCode >= 300) {
+    throw httpError(spec, path, answer, log.attempts);
+  }
+  return decodeAnswer(spec, path, answer);
+}
+
+/** A response as read in full. */
+interface Answer {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** The undici options of one call: JSON headers, the bearer, timeouts, and its retry policy. */
+function requestOptions<T>(t: Transport, spec: CallSpec<T>, log: AttemptLog): RequestOptions {
   const headers: Record<string, string> = { accept: "application/json" };
   if (spec.bearer !== undefined) headers.authorization = `Bearer ${spec.bearer}`;
   if (spec.body !== undefined) headers["content-type"] = "application/json";
-  const options: RequestOptions = {
+  return {
     dispatcher: t.dispatcher,
     method: spec.method,
     headers,
@@ -78,16 +101,27 @@ export async function send<T>(t: Transport, spec: CallSpec<T>): Promise<T> {
       ),
     },
   };
+}
 
-  let statusCode: number;
-  let responseHeaders: Record<string, string | string[] | undefined>;
-  let text: string;
+/**
+ * Sends the request (retried per the call's policy) and reads the whole body.
+ * @throws PlatformUnreachableError when no answer arrived, or the body could not be read.
+ */
+async function exchange<T>(
+  t: Transport,
+  spec: CallSpec<T>,
+  url: URL,
+  log: AttemptLog,
+): Promise<Answer> {
+  const path = url.pathname + url.search;
   try {
-    const response = await request(url, options);
+    const response = await request(url, requestOptions(t, spec, log));
     log.responseStarted = true;
-    statusCode = response.statusCode;
-    responseHeaders = response.headers;
-    text = await response.body.text();
+    return {
+      statusCode: response.statusCode,
+      headers: response.headers,
+      text: await response.body.text(),
+    };
   } catch (err) {
     const causeCode = failureCode(err as object);
     debug("%s %s %s failed: %s", spec.call, spec.method, path, causeCode);
@@ -104,37 +138,52 @@ export async function send<T>(t: Transport, spec: CallSpec<T>): Promise<T> {
       cause: err,
     });
   }
-  debug("%s %s %s -> %d (%d attempts)", spec.call, spec.method, path, statusCode, log.attempts);
+}
 
-  if (statusCode < 200 || statusCode >= 300) {
-    const status = parseStatusBody(text);
-    throw new PlatformHttpError({
-      call: spec.call,
-      method: spec.method,
-      path,
-      statusCode,
-      grpcCode: status.code,
-      platformMessage: status.message === undefined ? undefined : redact(status.message, secrets),
-      headers: safeHeaders(responseHeaders, secrets),
-      body: redact(text.slice(0, MAX_ERROR_BODY_CHARS), secrets),
-      attempts: log.attempts,
-      credential: spec.credential,
-    });
-  }
+/**
+ * A non-2xx answer as an error: the platform's gRPC status and message, the headers and the
+ * start of the body, with the bearer and the call's secrets redacted.
+ */
+function httpError<T>(
+  spec: CallSpec<T>,
+  path: string,
+  answer: Answer,
+  attempts: number,
+): PlatformHttpError {
+  const secrets = [spec.bearer, ...(spec.secrets ?? [])].filter((s): s is string => !!s);
+  const status = parseStatusBody(answer.text);
+  return new PlatformHttpError({
+    call: spec.call,
+    method: spec.method,
+    path,
+    statusCode: answer.statusCode,
+    grpcCode: status.code,
+    platformMessage: status.message === undefined ? undefined : redact(status.message, secrets),
+    headers: safeHeaders(answer.headers, secrets),
+    body: redact(answer.text.slice(0, MAX_ERROR_BODY_CHARS), secrets),
+    attempts,
+    credential: spec.credential,
+  });
+}
 
+/**
+ * A 2xx answer parsed (an empty body counts as `{}`) and handed to the call's decoder.
+ * @throws PlatformResponseError when the body is not JSON or the decoder rejects it.
+ */
+function decodeAnswer<T>(spec: CallSpec<T>, path: string, answer: Answer): T {
   const fail: Fail = (problem) => {
     throw new PlatformResponseError({
       call: spec.call,
       method: spec.method,
       path,
-      statusCode,
+      statusCode: answer.statusCode,
       problem,
     });
   };
   let json: unknown = {};
-  if (text.trim() !== "") {
+  if (answer.text.trim() !== "") {
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(answer.text);
     } catch {
       // No cause: V8's SyntaxError quotes the body, which may hold a credential.
       fail("it is not JSON");
