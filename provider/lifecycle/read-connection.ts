@@ -10,10 +10,10 @@ import { checkCluster } from "../checks/cluster-checks";
 import { ClusterUnreachableError } from "../errors";
 import { KubeError } from "../kube/errors";
 import type { KubeClient } from "../kube/client";
-import { readAgentNamespace } from "../install/cluster-state";
+import { readAgentNamespace } from "../install/installation";
 import { AGENT_NAMESPACE } from "../install/names";
 import type { LifecycleContext } from "./context";
-import { settingsOf } from "./settings";
+import { settingsOf } from "./cluster-record";
 import type { ConnectionState } from "./state";
 
 /** Refreshed state, or `undefined` when the connection no longer exists. */

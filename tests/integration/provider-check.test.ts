@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { inspect } from "node:util";
 import { parse, stringify } from "yaml";
-import { checkConnection } from "../../provider/check";
+import { checkConnection } from "../../provider/lifecycle/check-connection";
 import type { CheckedInputs } from "../../provider/lifecycle/checked";
 import {
   AGENT_AUDIENCE,

@@ -5,18 +5,17 @@
  * @module
  */
 
-import { checkCluster, type ClusterFacts, type Problem } from "./checks/cluster-checks";
+import { checkCluster, type ClusterFacts, type Problem } from "../checks/cluster-checks";
 import {
   agentPlatformOf,
   summarizePlatform,
   type AgentPlatform,
   type PlatformSummary,
-} from "./install/platform-settings";
-import { isInlineKubeconfig } from "./inputs/kubeconfig";
-import { KubeClient, type KubeconfigSource } from "./kube/client";
-import { kubeconfigSecrets, redactKubeconfig } from "./kube/redact";
-import { OBSERVED_KEY, type CheckedInputs, type Observed } from "./lifecycle/checked";
-import { PlatformConfigError, resolvePlatformConfig } from "./platform";
+} from "../install/platform-settings";
+import { isInlineKubeconfig } from "../inputs/kubeconfig";
+import { KubeClient, type KubeconfigSource } from "../kube/client";
+import { kubeconfigSecrets, redactKubeconfig } from "../kube/redact";
+import { PlatformConfigError, resolvePlatformConfig } from "../platform";
 import {
   UNKNOWN_VALUE,
   readFileUtf8,
@@ -24,7 +23,8 @@ import {
   type CheckFailure,
   type NormalizedInputs,
   type ReadFile,
-} from "./inputs";
+} from "../inputs";
+import { OBSERVED_KEY, type CheckedInputs, type Observed } from "./checked";
 
 /**
  * The input the SDK adds to carry the Pulumi resource name, which a dynamic provider's `check` is
