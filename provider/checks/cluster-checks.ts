@@ -1,4 +1,7 @@
+import type { ResolvedConnectivity as Connectivity } from "../inputs/types";
+import { AGENT_AUDIENCE } from "../install/names";
 import type { KubeClient } from "../kube/client";
+import type { JsonWebKeySet } from "../platform/types";
 import { KubeError, KubeStatusError } from "../kube/errors";
 import {
   probeAnonymousDiscovery,
@@ -9,13 +12,10 @@ import {
 import { REMEDY } from "./remedies";
 import { ProbeToken, verifyClusterToken, type KeySource } from "./token-verification";
 
-/** The audience the agent's projected token carries. */
-export const AGENT_AUDIENCE = "gulfstream";
 /** Where the projection and TokenRequest checks run: present in every cluster, rarely under admission webhooks. */
 const PROBE_NAMESPACE = "kube-system";
 const PROBE_SERVICE_ACCOUNT = "default";
 
-export type Connectivity = "public" | "private";
 export type CheckName =
   | "access"
   | "tokenProjection"
@@ -31,10 +31,6 @@ export interface Problem {
   property: string;
   reason: string;
   remedy: string;
-}
-
-export interface JsonWebKeySet {
-  keys: Array<{ kid?: string; kty: string; [k: string]: unknown }>;
 }
 
 /** What the checks observed about the cluster. */

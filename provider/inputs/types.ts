@@ -18,6 +18,8 @@ export type UnknownValue = typeof UNKNOWN_VALUE;
 export type Connectivity = "auto" | "public" | "private";
 /** Accepted values of {@link Connectivity}. */
 export const CONNECTIVITIES: readonly Connectivity[] = ["auto", "public", "private"];
+/** How a connected cluster proves its identity to Enforce, once resolved (`auto` decided). */
+export type ResolvedConnectivity = Exclude<Connectivity, "auto">;
 
 /** The CLI's profiles; `enforcer` includes everything `observer` does. */
 export type Profile = "enforcer" | "observer";

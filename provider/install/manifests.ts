@@ -11,6 +11,7 @@ import { parseAllDocuments } from "yaml";
 import { ManifestError } from "../errors";
 import { AGENT_IMAGES, type AgentImageName } from "../inputs/agent-images";
 import type { EnforcerOptions, Profile } from "../inputs";
+import { PACKAGE_ROOT } from "../util/package-root";
 import { AGENT_NAMESPACE, CREDS_SECRET, PLATFORM_CONFIG } from "./names";
 import { withOwnership } from "./ownership";
 import { platformConfigData, platformDigest, type AgentPlatform } from "./platform-settings";
@@ -23,12 +24,8 @@ export interface KubeObject {
   [field: string]: unknown;
 }
 
-/** Where the manifests are: the repository (or package) root's `manifests/`, from source or `dist/`. */
-const MANIFESTS_DIR = path.join(
-  __dirname,
-  ...(__filename.endsWith(".ts") ? ["..", ".."] : ["..", "..", ".."]),
-  "manifests",
-);
+/** Where the manifests are: the package root's `manifests/`. */
+const MANIFESTS_DIR = path.join(PACKAGE_ROOT, "manifests");
 
 /** Agent manifest files; their order does not matter, stages decide it. */
 const AGENT_FILES = [
