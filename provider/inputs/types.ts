@@ -11,9 +11,6 @@
  */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-/** The type of {@link UNKNOWN_VALUE}. */
-export type UnknownValue = typeof UNKNOWN_VALUE;
-
 /** How the agent proves the cluster's identity to the platform. */
 export type Connectivity = "auto" | "public" | "private";
 /** Accepted values of {@link Connectivity}. */
