@@ -10,6 +10,7 @@
 
 import type * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
+import { PACKAGE_ROOT } from "./util/package-root";
 
 type Provider = pulumi.dynamic.ResourceProvider;
 
@@ -24,18 +25,17 @@ export type ProviderImplementation = Required<
 /**
  * How a user's installation resolves the implementation: the provider process runs with the
  * Pulumi program's directory as its working directory, and the serialized code resolves
- * `require` from there. If the package ever gets an `exports` map, it must export this subpath.
+ * `require` from there. The package's `exports` map (package.json) exports this subpath: every
+ * shim already in some stack's state asks for it, so it stays exported.
  */
 const IMPL_PACKAGE_PATH = "pulumi-enforce/dist/provider/impl.js";
 
 /**
- * The compiled implementation beside this module, as an absolute path captured at serialization
+ * The compiled implementation in this package, as an absolute path captured at serialization
  * time: how programs that do not install the package by name (this repository's own tests)
- * resolve it. Run from the TypeScript sources (ts-jest), its compiled twin is under `dist/`.
+ * resolve it. Run from the TypeScript sources (ts-jest) too, it is the one under `dist/`.
  */
-const IMPL_FILE = __filename.endsWith(".ts")
-  ? path.join(__dirname, "..", "dist", "provider", "impl.js")
-  : path.join(__dirname, "impl.js");
+const IMPL_FILE = path.join(PACKAGE_ROOT, "dist", "provider", "impl.js");
 
 // Runs inside the provider process: only `require`, `process` and the two strings above may be
 // used here, everything else would be serialized along with it. A file that resolves is loaded

@@ -6,7 +6,7 @@
  */
 
 import type * as pulumi from "@pulumi/pulumi";
-import { checkConnection } from "./check";
+import { checkConnection } from "./lifecycle/check-connection";
 import { UNCONFIGURED, configure, type ProviderConfig } from "./configure";
 import type { ProviderImplementation } from "./dynamic";
 import { PartialFailureError } from "./errors";

@@ -12,13 +12,17 @@ import {
   type Connectivity,
   type NamespaceEnforcementMode,
   type Profile,
+  type ResolvedConnectivity,
 } from "../provider/inputs";
 import { PROGRAM_OUTPUTS, outputSpec } from "../provider/lifecycle/properties";
 
-export type { AgentImageName, Connectivity, NamespaceEnforcementMode, Profile };
-
-/** How a connected cluster proves its identity to Enforce, once resolved. */
-export type ResolvedConnectivity = "public" | "private";
+export type {
+  AgentImageName,
+  Connectivity,
+  NamespaceEnforcementMode,
+  Profile,
+  ResolvedConnectivity,
+};
 
 /** The platform settings a connection installed for its agent (its `platform` output). */
 export interface PlatformSettingsOutput {

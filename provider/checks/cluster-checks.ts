@@ -1,4 +1,7 @@
+import type { ResolvedConnectivity } from "../inputs/types";
+import { AGENT_AUDIENCE, AGENT_NAMESPACE } from "../install/names";
 import type { KubeClient } from "../kube/client";
+import type { JsonWebKeySet } from "../platform/types";
 import { KubeError, KubeStatusError } from "../kube/errors";
 import {
   probeAnonymousDiscovery,
@@ -9,13 +12,10 @@ import {
 import { REMEDY } from "./remedies";
 import { ProbeToken, verifyClusterToken, type KeySource } from "./token-verification";
 
-/** The audience the agent's projected token carries. */
-export const AGENT_AUDIENCE = "gulfstream";
 /** Where the projection and TokenRequest checks run: present in every cluster, rarely under admission webhooks. */
 const PROBE_NAMESPACE = "kube-system";
 const PROBE_SERVICE_ACCOUNT = "default";
 
-export type Connectivity = "public" | "private";
 export type CheckName =
   | "access"
   | "tokenProjection"
@@ -31,10 +31,6 @@ export interface Problem {
   property: string;
   reason: string;
   remedy: string;
-}
-
-export interface JsonWebKeySet {
-  keys: Array<{ kid?: string; kty: string; [k: string]: unknown }>;
 }
 
 /** What the checks observed about the cluster. */
@@ -56,7 +52,7 @@ export interface ClusterFacts {
   issuerDiscovery: boolean;
   anonymousDiscovery: AnonymousProbe;
   /** The connectivity the cluster has, or will have once this connection applies its settings. */
-  connectivity: Connectivity | "";
+  connectivity: ResolvedConnectivity | "";
   /** Whether the keys the platform will hold verify the token the cluster issues now. */
   tokenSignature: TokenSignature;
   /**
@@ -80,7 +76,7 @@ export interface TokenSignature {
 }
 
 export interface CheckOptions {
-  connectivity: "auto" | Connectivity;
+  connectivity: "auto" | ResolvedConnectivity;
   exposeIssuerDiscovery: boolean;
 }
 
@@ -149,7 +145,9 @@ async function checkPrerequisites(
 ): Promise<void> {
   await Promise.all([
     client
-      .get<{ metadata: { uid: string } }>(`/api/v1/namespaces/gulfstream`, { accept: [404] })
+      .get<{ metadata: { uid: string } }>(`/api/v1/namespaces/${AGENT_NAMESPACE}`, {
+        accept: [404],
+      })
       .then((r) => (facts.agentNamespaceUid = r.status === 200 ? r.body.metadata.uid : ""))
       .catch(() => undefined),
     checkProjection(client).then((p) => (p ? problems.push(p) : (facts.tokenProjection = true))),
@@ -270,7 +268,7 @@ async function verifyProbeToken(
 function resolveConnectivity(
   facts: ClusterFacts,
   opts: CheckOptions,
-): { connectivity: Connectivity; problem?: Problem } {
+): { connectivity: ResolvedConnectivity; problem?: Problem } {
   const anonymous = facts.anonymousDiscovery.reachable;
   // This connection will create the binding itself; that makes the issuer
   // public only when the issuer is served by this API server.

@@ -7,6 +7,7 @@ import {
   type TokenSignature,
 } from "../checks/cluster-checks";
 import { describeKeySource } from "../checks/token-verification";
+import type { Connectivity } from "../inputs/types";
 import { KubeClient } from "../kube/client";
 import { KubeError } from "../kube/errors";
 
@@ -87,7 +88,7 @@ export async function doctor(
   }
   try {
     const { facts, problems } = await checkCluster(client, {
-      connectivity: values.connectivity as "auto" | "public" | "private",
+      connectivity: values.connectivity as Connectivity,
       exposeIssuerDiscovery: false,
     });
     const report = toReport(facts, problems);

@@ -7,7 +7,8 @@
 
 import { AGENT_IMAGE_NAMES, isAgentImageName, type AgentImageName } from "./agent-images";
 import { parseImageReference } from "./image-ref";
-import { closestName, isRecord, quoteList, typeName } from "./internal/values";
+import { isRecord } from "../util/json";
+import { closestName, quoteList, typeName } from "./values";
 import type { Check } from "./scalars";
 import {
   DEFAULTS,

@@ -9,7 +9,8 @@
 import { readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
 
-import { isRecord, quoteList, typeName } from "./internal/values";
+import { isRecord } from "../util/json";
+import { quoteList, typeName } from "./values";
 
 /** Reads a file as UTF-8; injected so tests need no real files. Throws like `fs.readFileSync`. */
 export type ReadFile = (path: string) => string;

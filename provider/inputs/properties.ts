@@ -185,10 +185,3 @@ export type NormalizedInputs = {
     ? `${K}Seconds`
     : never]: number;
 };
-
-/**
- * Inputs exactly as the engine hands them to `check`: any property may hold any type, or the
- * unknown value; properties not listed may appear too (and are rejected), besides the engine's
- * own `__provider`.
- */
-export type ConnectionInputs = { [K in InputProperty]?: unknown } & { [property: string]: unknown };

@@ -6,7 +6,7 @@
  */
 
 import { formatDuration, parseDuration } from "./duration";
-import { quoteList, typeName } from "./internal/values";
+import { quoteList, typeName } from "./values";
 import { CONNECTIVITIES, DEFAULTS, type Connectivity } from "./types";
 import { parseUidp } from "./uidp";
 

@@ -11,13 +11,12 @@
  */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-/** The type of {@link UNKNOWN_VALUE}. */
-export type UnknownValue = typeof UNKNOWN_VALUE;
-
 /** How the agent proves the cluster's identity to the platform. */
 export type Connectivity = "auto" | "public" | "private";
 /** Accepted values of {@link Connectivity}. */
 export const CONNECTIVITIES: readonly Connectivity[] = ["auto", "public", "private"];
+/** How a connected cluster proves its identity to Enforce, once resolved (`auto` decided). */
+export type ResolvedConnectivity = Exclude<Connectivity, "auto">;
 
 /** The CLI's profiles; `enforcer` includes everything `observer` does. */
 export type Profile = "enforcer" | "observer";

@@ -5,7 +5,8 @@
  */
 
 import { parseDuration } from "./duration";
-import { closestName, containsUnknown, quoteList, sortKeys } from "./internal/values";
+import { sortKeys } from "../util/json";
+import { closestName, containsUnknown, quoteList } from "./values";
 import { inspectKubeconfig, readFileUtf8, selectContext, type ReadFile } from "./kubeconfig";
 import {
   INPUTS,

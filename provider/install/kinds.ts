@@ -31,54 +31,35 @@ export const STAGES = {
   admission: 4,
 } as const;
 
-const k = (
-  apiVersion: string,
-  kind: string,
-  plural: string,
-  namespaced: boolean,
-  stage: number,
-): Kind => ({ apiVersion, kind, plural, namespaced, stage });
+/** A kind whose resource name is its lowercased name plus `s`, as for every kind listed here. */
+const k = (apiVersion: string, kind: string, namespaced: boolean, stage: number): Kind => ({
+  apiVersion,
+  kind,
+  plural: `${kind.toLowerCase()}s`,
+  namespaced,
+  stage,
+});
+
+const CRD = "apiextensions.k8s.io/v1";
+const RBAC = "rbac.authorization.k8s.io/v1";
+const ADMISSION = "admissionregistration.k8s.io/v1";
 
 /** Every kind an installation may contain, in apply order. */
 export const KINDS: readonly Kind[] = [
-  k("v1", "Namespace", "namespaces", false, STAGES.foundation),
-  k(
-    "apiextensions.k8s.io/v1",
-    "CustomResourceDefinition",
-    "customresourcedefinitions",
-    false,
-    STAGES.foundation,
-  ),
-  k("v1", "ServiceAccount", "serviceaccounts", true, STAGES.configuration),
-  k("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", false, STAGES.configuration),
-  k("rbac.authorization.k8s.io/v1", "Role", "roles", true, STAGES.configuration),
-  k("v1", "Secret", "secrets", true, STAGES.configuration),
-  k("v1", "ConfigMap", "configmaps", true, STAGES.configuration),
-  k("v1", "Service", "services", true, STAGES.configuration),
-  k("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", true, STAGES.configuration),
-  k(
-    "rbac.authorization.k8s.io/v1",
-    "ClusterRoleBinding",
-    "clusterrolebindings",
-    false,
-    STAGES.bindings,
-  ),
-  k("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", true, STAGES.bindings),
-  k("apps/v1", "StatefulSet", "statefulsets", true, STAGES.workload),
-  k(
-    "admissionregistration.k8s.io/v1",
-    "MutatingWebhookConfiguration",
-    "mutatingwebhookconfigurations",
-    false,
-    STAGES.admission,
-  ),
-  k(
-    "admissionregistration.k8s.io/v1",
-    "ValidatingWebhookConfiguration",
-    "validatingwebhookconfigurations",
-    false,
-    STAGES.admission,
-  ),
+  k("v1", "Namespace", false, STAGES.foundation),
+  k(CRD, "CustomResourceDefinition", false, STAGES.foundation),
+  k("v1", "ServiceAccount", true, STAGES.configuration),
+  k(RBAC, "ClusterRole", false, STAGES.configuration),
+  k(RBAC, "Role", true, STAGES.configuration),
+  k("v1", "Secret", true, STAGES.configuration),
+  k("v1", "ConfigMap", true, STAGES.configuration),
+  k("v1", "Service", true, STAGES.configuration),
+  k("policy/v1", "PodDisruptionBudget", true, STAGES.configuration),
+  k(RBAC, "ClusterRoleBinding", false, STAGES.bindings),
+  k(RBAC, "RoleBinding", true, STAGES.bindings),
+  k("apps/v1", "StatefulSet", true, STAGES.workload),
+  k(ADMISSION, "MutatingWebhookConfiguration", false, STAGES.admission),
+  k(ADMISSION, "ValidatingWebhookConfiguration", false, STAGES.admission),
 ];
 
 /** The kind of an object, or a TypeError naming it when it is not one an installation has. */

@@ -11,6 +11,7 @@ import { parseAllDocuments } from "yaml";
 import { ManifestError } from "../errors";
 import { AGENT_IMAGES, type AgentImageName } from "../inputs/agent-images";
 import type { EnforcerOptions, Profile } from "../inputs";
+import { PACKAGE_ROOT } from "../util/package-root";
 import { AGENT_NAMESPACE, CREDS_SECRET, PLATFORM_CONFIG } from "./names";
 import { withOwnership } from "./ownership";
 import { platformConfigData, platformDigest, type AgentPlatform } from "./platform-settings";
@@ -23,12 +24,8 @@ export interface KubeObject {
   [field: string]: unknown;
 }
 
-/** Where the manifests are: the repository (or package) root's `manifests/`, from source or `dist/`. */
-const MANIFESTS_DIR = path.join(
-  __dirname,
-  ...(__filename.endsWith(".ts") ? ["..", ".."] : ["..", "..", ".."]),
-  "manifests",
-);
+/** Where the manifests are: the package root's `manifests/`. */
+const MANIFESTS_DIR = path.join(PACKAGE_ROOT, "manifests");
 
 /** Agent manifest files; their order does not matter, stages decide it. */
 const AGENT_FILES = [
@@ -50,12 +47,8 @@ function load(relative: string): KubeObject[] {
     const docs = parseAllDocuments(fs.readFileSync(file, "utf8"));
     objects = [];
     for (const doc of docs) {
-      if (doc.errors.length > 0) {
-        throw new ManifestError(`${file}: ${doc.errors[0].message}`, {
-          file,
-          cause: doc.errors[0],
-        });
-      }
+      const [error] = doc.errors;
+      if (error) throw new ManifestError(`${file}: ${error.message}`, { file, cause: error });
       const object = doc.toJS() as KubeObject | null;
       if (object) objects.push(object);
     }
@@ -142,7 +135,9 @@ export function issuerBindingObject(owner: {
   connectionId: string;
   clusterName: string;
 }): KubeObject {
-  return owned(load("public-issuer-discovery.yaml")[0], owner);
+  const [binding] = load("public-issuer-discovery.yaml");
+  if (!binding) throw new ManifestError("public-issuer-discovery.yaml holds no object");
+  return owned(binding, owner);
 }
 
 /** A stable key naming one object: kind, namespace and name. */

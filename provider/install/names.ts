@@ -14,6 +14,8 @@ export const AGENT_STATEFULSET = "meta-controlplane";
 export const PLATFORM_CONFIG = "config-platform";
 /** The agent's ServiceAccount, whose tokens Enforce verifies. */
 export const AGENT_SERVICE_ACCOUNT = "controller";
+/** The audience of the agent's token toward Enforce (its projected `oidc-token`). */
+export const AGENT_AUDIENCE = "gulfstream";
 /** The subject Enforce accepts tokens of: the agent's ServiceAccount. */
 export const AGENT_SUBJECT = `system:serviceaccount:${AGENT_NAMESPACE}:${AGENT_SERVICE_ACCOUNT}`;
 /** The ClusterRoleBinding `exposeIssuerDiscovery` creates. */

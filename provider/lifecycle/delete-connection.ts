@@ -9,7 +9,7 @@
 import { ClusterUnreachableError } from "../errors";
 import type { LifecycleContext } from "./context";
 import { deleteCredentials, isUnreachable, uninstall, type DeletionRun } from "./delete/steps";
-import type { ConnectionState } from "./state";
+import { registrationIdsOf, type ConnectionState } from "./state";
 
 /** Deletes a connection; tolerates everything already gone. */
 export async function deleteConnection(
@@ -39,14 +39,6 @@ function unreachable(state: ConnectionState, cause: Error): ClusterUnreachableEr
   return new ClusterUnreachableError(
     `cannot uninstall the Enforce agent from cluster "${state.clusterName}": ${cause.message} ` +
       `The connection stays in the stack. Fix: ${fix}`,
-    {
-      cause,
-      fix,
-      clusterName: state.clusterName,
-      group: state.group,
-      remoteId: state.remoteId,
-      clusterId: state.clusterId,
-      identityId: state.identityId,
-    },
+    { cause, fix, ...registrationIdsOf(state) },
   );
 }

@@ -8,6 +8,7 @@
 
 import { OBSERVED_KEY, type Observed } from "./checked";
 import { UNKNOWN_VALUE } from "../inputs";
+import { sameJson } from "../util/json";
 import { IN_PLACE, REPLACING_INPUTS, storedKey } from "./properties";
 import { renewalTime, type ConnectionState } from "./state";
 
@@ -88,21 +89,4 @@ export function diffConnection(
 
 function isObserved(value: unknown): value is Observed {
   return typeof value === "object" && value !== null && "issuer" in value;
-}
-
-/** Equality of plain JSON values, independent of object key order. */
-export function sameJson(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(value: unknown): string {
-  if (value === undefined) return "undefined";
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
 }

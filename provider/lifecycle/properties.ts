@@ -15,6 +15,7 @@ import {
   type InputProperty,
   type Inputs,
   type NormalizedInputs,
+  type ResolvedConnectivity,
   type Update,
 } from "../inputs";
 import type { PlatformSummary } from "../install/platform-settings";
@@ -61,7 +62,7 @@ export const OUTPUTS = {
   /** Resolved connectivity (the `connectivity` input as given is `requestedConnectivity`). */
   connectivity: {
     kind: "both",
-    read: (value: unknown): "public" | "private" => (value === "public" ? "public" : "private"),
+    read: (value: unknown): ResolvedConnectivity => (value === "public" ? "public" : "private"),
     update: replaces("the agent proves the cluster's identity another way"),
   },
   /** The service account issuer. */

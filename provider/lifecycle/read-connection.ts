@@ -11,11 +11,11 @@ import { ClusterUnreachableError } from "../errors";
 import { KubeError } from "../kube/errors";
 import type { KubeClient } from "../kube/client";
 import type { Cluster } from "../platform";
-import { readAgentNamespace } from "../install/cluster-state";
+import { readAgentNamespace } from "../install/installation";
 import { AGENT_NAMESPACE } from "../install/names";
 import type { LifecycleContext } from "./context";
-import { settingsOf } from "./settings";
-import type { ConnectionState } from "./state";
+import { settingsOf } from "./cluster-record";
+import { registrationIdsOf, type ConnectionState } from "./state";
 
 /** Refreshed state, or `undefined` when the connection no longer exists. */
 export async function readConnection(
@@ -134,14 +134,6 @@ function unreachable(state: ConnectionState, cause: Error): ClusterUnreachableEr
   const fix = "make the cluster reachable and refresh again; the stored state is unchanged.";
   return new ClusterUnreachableError(
     `cannot refresh connection "${state.clusterName}": ${cause.message} Fix: ${fix}`,
-    {
-      cause,
-      fix,
-      clusterName: state.clusterName,
-      group: state.group,
-      remoteId: state.remoteId,
-      clusterId: state.clusterId,
-      identityId: state.identityId,
-    },
+    { cause, fix, ...registrationIdsOf(state) },
   );
 }

@@ -5,7 +5,9 @@
  * @module
  */
 
+import type { RegistrationIds } from "../errors";
 import { INPUT_PROPERTIES, inputSpec, type InputSpec, type NormalizedInputs } from "../inputs";
+import { sortKeys } from "../util/json";
 import type { CheckedInputs } from "./checked";
 import {
   OUTPUT_PROPERTIES,
@@ -39,10 +41,6 @@ function isOptional(spec: InputSpec<unknown>): boolean {
 /** The state with keys sorted and no `undefined` anywhere (dropped), as plain JSON. */
 export function toOutputs(state: ConnectionState): Record<string, unknown> {
   return sortKeys(JSON.parse(JSON.stringify(state)) as Record<string, unknown>);
-}
-
-function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** `t` as RFC 3339 in UTC, whole seconds (what the platform and a reader expect). */
@@ -130,4 +128,10 @@ export function normalizedOf(checked: CheckedInputs | Record<string, unknown>): 
     }
   }
   return inputs as unknown as NormalizedInputs;
+}
+
+/** The ids an error about this connection carries, for programs that read them. */
+export function registrationIdsOf(state: ConnectionState): RegistrationIds {
+  const { clusterName, group, remoteId, clusterId, identityId } = state;
+  return { clusterName, group, remoteId, clusterId, identityId };
 }

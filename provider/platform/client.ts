@@ -7,7 +7,7 @@ import type { Agent, Dispatcher } from "undici";
 import { PLATFORM_SETTINGS, missingTokenError } from "./config";
 import { PlatformHttpError } from "./errors";
 import { decodeCluster, decodeIdentity, decodeInvite } from "./internal/decode";
-import { decodeEmpty, decodeItems } from "./internal/json";
+import { decodeEmpty, decodeItems, type Fail } from "./internal/json";
 import { idPath, withQuery } from "./internal/paths";
 import { requireText, setupTransport } from "./internal/setup";
 import { isWellFormedToken } from "./internal/token";
@@ -144,15 +144,11 @@ export class PlatformClient {
 
   /** `GET /iam/v1/identities` filtered by `id` and `uidp.childrenOf`. */
   async listIdentities(filter: IdentityFilter = {}): Promise<Identity[]> {
-    return this.#call({
-      call: "listIdentities",
-      method: "GET",
-      path: withQuery("/iam/v1/identities", [
-        ["id", filter.id],
-        ["uidp.childrenOf", filter.childrenOf],
-      ]),
-      decode: (json, fail) => decodeItems(json, fail, decodeIdentity),
-    });
+    const query = [
+      ["id", filter.id],
+      ["uidp.childrenOf", filter.childrenOf],
+    ] as const;
+    return this.#list("listIdentities", "/iam/v1/identities", query, decodeIdentity);
   }
 
   /** `DELETE /iam/v1/identities/{id}`; `false` if it did not exist. */
@@ -162,18 +158,14 @@ export class PlatformClient {
 
   /** `GET /tenant/v1/clusters`; the filters combine with AND. */
   async listClusters(filter: ClusterFilter = {}): Promise<Cluster[]> {
-    return this.#call({
-      call: "listClusters",
-      method: "GET",
-      path: withQuery("/tenant/v1/clusters", [
-        ["id", filter.id],
-        ["remoteId", filter.remoteId],
-        ["name", filter.name],
-        ["uidp.childrenOf", filter.childrenOf],
-        ["uidp.descendantsOf", filter.descendantsOf],
-      ]),
-      decode: (json, fail) => decodeItems(json, fail, decodeCluster),
-    });
+    const query = [
+      ["id", filter.id],
+      ["remoteId", filter.remoteId],
+      ["name", filter.name],
+      ["uidp.childrenOf", filter.childrenOf],
+      ["uidp.descendantsOf", filter.descendantsOf],
+    ] as const;
+    return this.#list("listClusters", "/tenant/v1/clusters", query, decodeCluster);
   }
 
   /**
@@ -204,6 +196,21 @@ export class PlatformClient {
   async #call<T>(spec: Omit<CallSpec<T>, "bearer" | "credential">): Promise<T> {
     if (this.#token === undefined) throw missingTokenError(spec.call);
     return send(this.#transport, { ...spec, bearer: this.#token, credential: "platform-token" });
+  }
+
+  /** A `GET` of a collection with the filters that are set, decoding each of its `items`. */
+  async #list<T>(
+    call: string,
+    path: string,
+    query: Parameters<typeof withQuery>[1],
+    decodeOne: (json: unknown, where: string, fail: Fail) => T,
+  ): Promise<T[]> {
+    return this.#call({
+      call,
+      method: "GET",
+      path: withQuery(path, query),
+      decode: (json, fail) => decodeItems(json, fail, decodeOne),
+    });
   }
 
   async #delete(call: string, path: string): Promise<boolean> {

@@ -103,9 +103,12 @@ export interface CreateInviteOptions {
   role?: string;
 }
 
-/** A JSON Web Key Set as an object; serialised to a string before upload. */
+/**
+ * A JSON Web Key Set as an object (as the cluster serves it, and as it is uploaded, serialised
+ * to a string): each key has its type, its id when it has one, and its other fields.
+ */
 export interface JsonWebKeySet {
-  keys: object[];
+  keys: Array<{ kid?: string; kty: string; [field: string]: unknown }>;
 }
 
 /** Options of `PlatformClient.createIdentity`. */

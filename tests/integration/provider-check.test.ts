@@ -4,15 +4,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { inspect } from "node:util";
 import { parse, stringify } from "yaml";
-import { checkConnection } from "../../provider/check";
+import { checkConnection } from "../../provider/lifecycle/check-connection";
 import type { CheckedInputs } from "../../provider/lifecycle/checked";
-import {
-  AGENT_AUDIENCE,
-  checkCluster,
-  type CheckOptions,
-} from "../../provider/checks/cluster-checks";
+import { checkCluster, type CheckOptions } from "../../provider/checks/cluster-checks";
 import { verifyClusterToken } from "../../provider/checks/token-verification";
 import { UNKNOWN_VALUE } from "../../provider/inputs";
+import { AGENT_AUDIENCE } from "../../provider/install/names";
 import { KubeClient, USER_AGENT } from "../../provider/kube/client";
 import { eventually, jwtHeader, kubectl, sharedEnv } from "../support/env";
 import { at } from "../support/fixture";

@@ -1,4 +1,4 @@
-import { checkConnection } from "../../provider/check";
+import { checkConnection } from "../../provider/lifecycle/check-connection";
 import { agentPlatformOf } from "../../provider/install/platform-settings";
 import { resolvePlatformConfig } from "../../provider/platform";
 import { UNKNOWN_VALUE } from "../../provider/inputs";

@@ -1,6 +1,12 @@
 import { AGENT_IMAGES } from "../../provider/inputs/agent-images";
 import { KINDS, kindOf } from "../../provider/install/kinds";
 import {
+  AGENT_AUDIENCE,
+  AGENT_NAMESPACE,
+  AGENT_STATEFULSET,
+  AGENT_SUBJECT,
+} from "../../provider/install/names";
+import {
   agentObjects,
   credentialsSecret,
   issuerBindingObject,
@@ -63,6 +69,19 @@ describe("agent manifests", () => {
       });
       expect(o.metadata.annotations).toMatchObject({ "pulumi-enforce.dev/cluster-name": "prod" });
     }
+  });
+
+  test("the agent's token toward Enforce has the audience and subject the code names", () => {
+    const workload = find(agentObjects(spec()), "StatefulSet", AGENT_STATEFULSET)!;
+    const pod = (workload.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+    const sources = (pod.volumes as { projected?: { sources: Record<string, unknown>[] } }[])
+      .flatMap((v) => v.projected?.sources ?? [])
+      .map((s) => s.serviceAccountToken as { path: string; audience?: string } | undefined);
+    expect(sources.find((t) => t?.path === "oidc-token")?.audience).toBe(AGENT_AUDIENCE);
+    expect(
+      `system:serviceaccount:${workload.metadata.namespace}:${String(pod.serviceAccountName)}`,
+    ).toBe(AGENT_SUBJECT);
+    expect(workload.metadata.namespace).toBe(AGENT_NAMESPACE);
   });
 
   test("webhooks: fail closed and opt-in by default; fail open and opt-out on request", () => {

@@ -6,7 +6,7 @@
 
 import { RegistrationLostError } from "../../errors";
 import type { Cluster } from "../../platform";
-import { withSettings } from "../settings";
+import { withSettings } from "../cluster-record";
 import type { ConnectionRun } from "./run";
 
 /** Puts the inputs' settings on the cluster record; records when the agent registered. */

@@ -8,7 +8,7 @@
 
 import { ManifestError } from "../../errors";
 import { applyObjects } from "../../install/apply";
-import { claimIssuerBinding, type AgentNamespace } from "../../install/cluster-state";
+import { mayOwnIssuerBinding, type AgentNamespace } from "../../install/installation";
 import {
   agentObjects,
   credentialsSecret,
@@ -52,9 +52,7 @@ export async function install(run: ConnectionRun): Promise<void> {
   }
   run.changed = true;
   const owner = ownerOf(run);
-  state.ownsIssuerBinding = inputs.exposeIssuerDiscovery
-    ? await claimIssuerBinding(kube, owner)
-    : false;
+  state.ownsIssuerBinding = inputs.exposeIssuerDiscovery ? await mayOwnIssuerBinding(kube) : false;
   const objects = agentObjects({
     ...inputs,
     connectionId: run.connectionId,

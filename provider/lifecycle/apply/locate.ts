@@ -6,7 +6,7 @@
 
 import { NamespaceTerminatingError, RegisteredElsewhereError } from "../../errors";
 import type { Cluster } from "../../platform";
-import { readAgentNamespace } from "../../install/cluster-state";
+import { readAgentNamespace } from "../../install/installation";
 import { AGENT_NAMESPACE } from "../../install/names";
 import type { ConnectionState } from "../state";
 import type { ConnectionRun, Installation } from "./run";

@@ -11,7 +11,7 @@ import { PartialFailureError } from "../../errors";
 import type { NormalizedInputs } from "../../inputs";
 import type { KubeClient } from "../../kube/client";
 import type { Cluster, PlatformClient } from "../../platform";
-import type { AgentNamespace } from "../../install/cluster-state";
+import type { AgentNamespace } from "../../install/installation";
 import type { KubeObject } from "../../install/manifests";
 import {
   summarizePlatform,
@@ -19,7 +19,7 @@ import {
   type PlatformSummary,
 } from "../../install/platform-settings";
 import type { LifecycleContext } from "../context";
-import { sameJson } from "../diff";
+import { sameJson } from "../../util/json";
 import { toOutputs, type ConnectionState } from "../state";
 import { initialState, normalizedOf } from "../state";
 

@@ -8,7 +8,7 @@
 import { KubeError, KubeUnreachableError } from "../../kube/errors";
 import type { KubeClient } from "../../kube/client";
 import type { PlatformClient } from "../../platform";
-import { readAgentNamespace, type AgentNamespace } from "../../install/cluster-state";
+import { readAgentNamespace, type AgentNamespace } from "../../install/installation";
 import { ownedSelector } from "../../install/ownership";
 import { deleteObjects, listObjects } from "../../install/uninstall";
 import type { LifecycleContext } from "../context";

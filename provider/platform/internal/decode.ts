@@ -2,7 +2,9 @@
  * The platform API's answers, checked and normalised (see `./json` for how
  * absent and mistyped fields are treated). Fields a type does not know are
  * dropped, except on a Cluster, whose unknown fields a `PUT` sends back.
+ * @module
  */
+
 import type { Cluster, EnforcerOptions, Identity, Invite, StaticKeys } from "../types";
 import { bool, object, str, strings, type Fail } from "./json";
 

@@ -3,6 +3,7 @@
  * values (empty strings, false, empty lists) unless told otherwise, so absent
  * fields get their zero value; a present field of the wrong type, or a missing
  * identifying field, is reported through `fail`, which never sees the body.
+ * @module
  */
 
 /** Reports a problem with the body; throws. */

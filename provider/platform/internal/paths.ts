@@ -1,6 +1,7 @@
 /**
  * Request paths. Ids are UIDPs (`<root>/<seg>/<seg>`) that grpc-gateway
  * matches as `{id=**}`: each segment is encoded, the slashes stay.
+ * @module
  */
 
 /**

@@ -2,7 +2,9 @@
  * Constructor plumbing shared by every platform client (the provider's, and
  * the issuer and audit clients of the local environment): option checks and
  * the transport they send through.
+ * @module
  */
+
 import type { Agent, Dispatcher } from "undici";
 import type { PlatformSetting } from "../config";
 import { createPlatformDispatcher } from "../dispatcher";

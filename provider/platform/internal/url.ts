@@ -2,6 +2,7 @@
  * Validation of the platform's base URLs, shared by the config resolver (which
  * reports a `PlatformConfigError`) and the client constructors (which
  * report a `TypeError` naming the option).
+ * @module
  */
 
 const LOOPBACK_NAMES = new Set(["localhost", "[::1]"]);

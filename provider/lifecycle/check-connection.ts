@@ -5,18 +5,18 @@
  * @module
  */
 
-import { checkCluster, type ClusterFacts, type Problem } from "./checks/cluster-checks";
+import { sortKeys } from "../util/json";
+import { checkCluster, type ClusterFacts, type Problem } from "../checks/cluster-checks";
 import {
   agentPlatformOf,
   summarizePlatform,
   type AgentPlatform,
   type PlatformSummary,
-} from "./install/platform-settings";
-import { isInlineKubeconfig } from "./inputs/kubeconfig";
-import { KubeClient, type KubeconfigSource } from "./kube/client";
-import { kubeconfigSecrets, redactKubeconfig } from "./kube/redact";
-import { OBSERVED_KEY, type CheckedInputs, type Observed } from "./lifecycle/checked";
-import { PlatformConfigError, resolvePlatformConfig } from "./platform";
+} from "../install/platform-settings";
+import { isInlineKubeconfig } from "../inputs/kubeconfig";
+import { KubeClient, type KubeconfigSource } from "../kube/client";
+import { kubeconfigSecrets, redactKubeconfig } from "../kube/redact";
+import { PlatformConfigError, resolvePlatformConfig } from "../platform";
 import {
   UNKNOWN_VALUE,
   readFileUtf8,
@@ -24,7 +24,8 @@ import {
   type CheckFailure,
   type NormalizedInputs,
   type ReadFile,
-} from "./inputs";
+} from "../inputs";
+import { OBSERVED_KEY, type CheckedInputs, type Observed } from "./checked";
 
 /**
  * The input the SDK adds to carry the Pulumi resource name, which a dynamic provider's `check` is
@@ -179,9 +180,7 @@ function withObserved(
   platform: PlatformSummary,
   resourceUrn: string,
 ): CheckedInputs {
-  const all: CheckedInputs = { ...inputs, [OBSERVED_KEY]: observed, platform, resourceUrn };
-  const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return sorted as unknown as CheckedInputs;
+  return sortKeys<CheckedInputs>({ ...inputs, [OBSERVED_KEY]: observed, platform, resourceUrn });
 }
 
 /** The kubeconfig's contents, for redaction; `""` if a path can no longer be read. */

@@ -1,12 +1,11 @@
 /**
- * Reading who holds an installation: the agent namespace (its UID is the platform's
- * `remoteId`, its labels name the owning connection) and the issuer-discovery binding.
+ * Reading who holds an installation in the cluster: the agent namespace (its UID is the
+ * platform's `remoteId`, its labels name the owning connection) and the issuer-discovery
+ * binding. Reads only; applying is `./apply`'s.
  * @module
  */
 
 import type { KubeClient } from "../kube/client";
-import { applyObjects } from "./apply";
-import { issuerBindingObject } from "./manifests";
 import { AGENT_NAMESPACE, ISSUER_BINDING } from "./names";
 import { ownerOf } from "./ownership";
 
@@ -36,19 +35,15 @@ export async function readAgentNamespace(kube: KubeClient): Promise<AgentNamespa
 }
 
 /**
- * Makes sure ClusterRoleBinding `public-issuer-discovery` exists. Creates it (owned by this
- * connection) when absent, takes it over from an earlier connection, and leaves a binding of
- * the same name that someone else made alone. Resolves with whether this connection owns it.
+ * Whether a connection may own ClusterRoleBinding `public-issuer-discovery`: when it is absent
+ * (the connection creates it) or made by a connection (an earlier one, whose binding this one
+ * takes over), not when someone else made a binding of that name, which is left alone. The
+ * binding itself is applied with the agent's objects.
  */
-export async function claimIssuerBinding(
-  kube: KubeClient,
-  owner: { connectionId: string; clusterName: string },
-): Promise<boolean> {
+export async function mayOwnIssuerBinding(kube: KubeClient): Promise<boolean> {
   const res = await kube.get<ObjectMeta>(
     `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${ISSUER_BINDING}`,
     { accept: [404] },
   );
-  if (res.status !== 404 && ownerOf(res.body.metadata) === undefined) return false;
-  await applyObjects(kube, [issuerBindingObject(owner)]);
-  return true;
+  return res.status === 404 || ownerOf(res.body.metadata) !== undefined;
 }

@@ -3,6 +3,8 @@
  * @module
  */
 
+import { isRecord } from "../util/json";
+
 /** `"a", "b", "c"`: how names are listed in reasons. */
 export function quoteList(values: readonly string[]): string {
   return values.map((value) => JSON.stringify(value)).join(", ");
@@ -22,26 +24,12 @@ export function typeName(value: unknown): string {
   }
 }
 
-/** A plain mapping (not null, not a list). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** Whether a value is, or contains at any depth, Pulumi's unknown sentinel. */
 export function containsUnknown(value: unknown, sentinel: string): boolean {
   if (value === sentinel) return true;
   if (Array.isArray(value)) return value.some((item) => containsUnknown(item, sentinel));
   if (isRecord(value)) return Object.values(value).some((item) => containsUnknown(item, sentinel));
   return false;
-}
-
-/** A copy with the keys of every object sorted, so equal values serialise to identical JSON. */
-export function sortKeys<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((item: unknown) => sortKeys(item)) as T;
-  if (!isRecord(value)) return value;
-  const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) sorted[key] = sortKeys(value[key]);
-  return sorted as T;
 }
 
 /**
