@@ -4,8 +4,8 @@ import { parseArgs } from "node:util";
 import type { IssuerMode } from "./control-plane/cluster";
 import { callControl } from "./control-plane/control-client";
 import { alive, readPid, up } from "./control-plane/environment";
-import { runDemo } from "./demo/demo";
-import { startEnforce } from "./enforce/services";
+import { runDemo } from "./demo";
+import { startEnforce } from "./platform-services";
 import { ensureToolchain } from "./toolchain/toolchain";
 
 const USAGE = `usage: enforce-local <command> [flags]

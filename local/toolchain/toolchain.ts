@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { packageRoot } from "../util/package-root";
+import { packageRoot } from "../package-root";
 import { cacheRoot, moduleFiles, moduleKey, withLock } from "./cache";
 import { goBuild, GoBuildError, goOutput } from "./go-build";
 import {

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import type { EnforceSection } from "../../local/enforce/services";
+import type { EnforceSection } from "../../local/platform-services";
 import type { PlatformClient } from "../../provider/platform";
 import { emulatorClient, repoRoot, startOwnEnv, stopOwnEnv, type OwnEnv } from "../support/env";
 import {

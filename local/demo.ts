@@ -10,12 +10,12 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
-import type { ReadyFile } from "../control-plane/environment";
-import { enforceLocalBin, launchEnvironment } from "../control-plane/launch";
-import type { EnforceSection } from "../enforce/services";
-import { pulumiCliEnv } from "../toolchain/pulumi-env";
-import { ensureToolchain, installPulumiPlugins, type Toolchain } from "../toolchain/toolchain";
-import { packageRoot } from "../util/package-root";
+import type { ReadyFile } from "./control-plane/environment";
+import { enforceLocalBin, launchEnvironment } from "./control-plane/launch";
+import type { EnforceSection } from "./platform-services";
+import { pulumiCliEnv } from "./toolchain/pulumi-env";
+import { ensureToolchain, installPulumiPlugins, type Toolchain } from "./toolchain/toolchain";
+import { packageRoot } from "./package-root";
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {

@@ -4,9 +4,9 @@
  * then its `jwks_uri`. Key sets are cached briefly per issuer.
  */
 import { rootCertificates } from "node:tls";
-import type { JsonWebKeySet } from "../../provider/platform";
+import type { JsonWebKeySet } from "../../../provider/platform";
 import { fetchJson, FetchFailure, type JsonResponse } from "./fetch-json";
-import type { Logger } from "./log";
+import type { Logger } from "../log";
 import { VerificationError } from "./verification-error";
 
 /** What a private cluster should do instead; appended to refusals that mean "not reachable". */
