@@ -46,7 +46,7 @@ export interface RunningEnvironment {
   failed: Promise<string>;
 }
 
-export const clusterName = (i: number): string => `cluster-${i}`;
+const clusterName = (i: number): string => `cluster-${i}`;
 
 /**
  * Starts etcd, then every cluster concurrently, then the extensions, writes

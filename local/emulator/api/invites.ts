@@ -15,9 +15,9 @@ import { newChildUidp } from "../uidp";
 import { optionalString } from "../http/validate";
 
 /** Lifetime of an invite created without `ttl`. */
-export const DEFAULT_INVITE_TTL_MS = 600 * 1000;
+const DEFAULT_INVITE_TTL_MS = 600 * 1000;
 /** Longest invite lifetime (the CLI's default). */
-export const MAX_INVITE_TTL_MS = 168 * 3600 * 1000;
+const MAX_INVITE_TTL_MS = 168 * 3600 * 1000;
 
 const ROLE = /^[a-z][a-z0-9._-]{0,62}$/;
 

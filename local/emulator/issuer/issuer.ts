@@ -9,9 +9,9 @@ import { formatTimestamp } from "../http/time";
 import { optionalString, optionalStringArray, requiredUidp } from "../http/validate";
 
 /** Path of the emulator's JWKS, as named in its discovery document. */
-export const JWKS_PATH = "/.well-known/jwks.json";
+const JWKS_PATH = "/.well-known/jwks.json";
 /** Lifetime of a token minted by `/sts/exchange`. */
-export const EXCHANGED_TOKEN_LIFETIME_SECONDS = 600;
+const EXCHANGED_TOKEN_LIFETIME_SECONDS = 600;
 
 function discoveryDocument(ctx: RequestContext): Reply {
   const issuer = ctx.services.issuerUrl();
