@@ -10,8 +10,7 @@ import type { Logger } from "../log";
 import { VerificationError } from "./verification-error";
 
 /** What a private cluster should do instead; appended to refusals that mean "not reachable". */
-const PRIVATE_HINT =
-  "the cluster is private: register it with a static-key identity (identityId)";
+const PRIVATE_HINT = "the cluster is private: register it with a static-key identity (identityId)";
 
 /** Keys fetched for one issuer. */
 export interface IssuerKeys {
