@@ -4,8 +4,8 @@ import { parseArgs } from "node:util";
 import type { IssuerMode } from "./control-plane/cluster";
 import { callControl } from "./control-plane/control-client";
 import { alive, readPid, up } from "./control-plane/environment";
-import { runDemo } from "./demo/demo";
-import { startEnforce } from "./enforce/services";
+import { runDemo } from "./demo";
+import { startEnforce } from "./platform-services";
 import { ensureToolchain } from "./toolchain/toolchain";
 
 const USAGE = `usage: enforce-local <command> [flags]
@@ -99,7 +99,17 @@ function requireDir(dir: string | undefined): string {
   return path.resolve(dir);
 }
 
-async function cmdUp(args: string[]): Promise<number> {
+/** The flags of `up`, checked. */
+interface UpArgs {
+  dir: string;
+  clusters: number;
+  emulators: number;
+  issuerModes: Record<string, IssuerMode>;
+  identityMaxLifetime: string | undefined;
+  agents: boolean;
+}
+
+function parseUpArgs(args: string[]): UpArgs {
   const { values } = parseArgs({
     args,
     options: {
@@ -127,10 +137,21 @@ async function cmdUp(args: string[]): Promise<number> {
       );
     issuerModes[m[1]] = m[2] as IssuerMode;
   }
+  return {
+    dir,
+    clusters: n,
+    emulators,
+    issuerModes,
+    identityMaxLifetime: values["identity-max-lifetime"],
+    agents: !values["no-agents"],
+  };
+}
 
-  // Listen before anything starts: a signal during start-up (or just after
-  // ready.json appears) must stop what was started, not kill this process and
-  // leave etcd and the API servers running.
+/**
+ * Listens for SIGINT and SIGTERM: `interrupt` aborts on the first, `signalled` resolves with its
+ * name.
+ */
+function onInterrupt(): { interrupt: AbortController; signalled: Promise<string> } {
   const interrupt = new AbortController();
   const signalled = new Promise<string>((resolve) => {
     const on = (s: NodeJS.Signals) => {
@@ -141,19 +162,24 @@ async function cmdUp(args: string[]): Promise<number> {
     process.once("SIGINT", on);
     process.once("SIGTERM", on);
   });
+  return { interrupt, signalled };
+}
+
+async function cmdUp(args: string[]): Promise<number> {
+  const { dir, clusters, emulators, issuerModes, identityMaxLifetime, agents } = parseUpArgs(args);
+  // Listen before anything starts: a signal during start-up (or just after
+  // ready.json appears) must stop what was started, not kill this process and
+  // leave etcd and the API servers running.
+  const { interrupt, signalled } = onInterrupt();
   const env = await up({
     dir,
-    clusters: n,
+    clusters,
     issuerModes,
     progress,
     signal: interrupt.signal,
     extras: async (ctx) => {
       progress("Starting the Enforce emulator and agent stand-ins...");
-      const enforce = await startEnforce(ctx, {
-        identityMaxLifetime: values["identity-max-lifetime"],
-        agents: !values["no-agents"],
-        emulators,
-      });
+      const enforce = await startEnforce(ctx, { identityMaxLifetime, agents, emulators });
       return { enforce };
     },
   });

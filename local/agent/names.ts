@@ -1,6 +1,6 @@
 /**
  * The objects the Enforce agent's Helm chart installs and the agent reads, as
- * listed in `shared/reference/enforce-platform.md`. One place, so the log
+ * the platform's public documentation lists them. One place, so the log
  * messages and the API calls can never disagree about a name; the names the
  * installer shares are taken from it (`provider/install/names.ts`).
  */

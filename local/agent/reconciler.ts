@@ -235,29 +235,48 @@ export class Reconciler {
       clusterId = res.clusterId;
     } catch (err) {
       if (err instanceof StoppedError) throw err;
-      const failure = describeIssuerFailure("registration", err);
-      if (failure.kind === "refused") {
-        // The same inputs would be refused again: retry when they change, or much later.
-        this.refusal = { key, until: Date.now() + this.d.refusedRetryMs };
-        const isNew = this.changes("refused", failure.reason);
-        this.notRegistered("refused", failure.reason, "");
-        if (isNew) {
-          await this.report(workloadUid, "Warning", "RegistrationRefused", failure.reason);
-        }
-        return this.d.refusedRetryMs;
-      }
-      const isNew = this.changes("error", failure.reason);
-      const delay = this.notRegistered("error", failure.reason, "");
-      if (isNew) await this.report(workloadUid, "Warning", "RegistrationFailed", failure.reason);
-      return delay;
+      return this.registrationFailed(key, workloadUid, err);
     }
+    return this.registered(key, remoteId, workloadUid, settings.digest, clusterId);
+  }
 
+  /** Records a registration the issuer did not accept; returns the delay before the next try. */
+  private async registrationFailed(
+    key: string,
+    workloadUid: string,
+    err: unknown,
+  ): Promise<number> {
+    const failure = describeIssuerFailure("registration", err);
+    if (failure.kind === "refused") {
+      // The same inputs would be refused again: retry when they change, or much later.
+      this.refusal = { key, until: Date.now() + this.d.refusedRetryMs };
+      const isNew = this.changes("refused", failure.reason);
+      this.notRegistered("refused", failure.reason, "");
+      if (isNew) {
+        await this.report(workloadUid, "Warning", "RegistrationRefused", failure.reason);
+      }
+      return this.d.refusedRetryMs;
+    }
+    const isNew = this.changes("error", failure.reason);
+    const delay = this.notRegistered("error", failure.reason, "");
+    if (isNew) await this.report(workloadUid, "Warning", "RegistrationFailed", failure.reason);
+    return delay;
+  }
+
+  /** Records a registration the issuer accepted; returns the delay before the first heartbeat. */
+  private async registered(
+    key: string,
+    remoteId: string,
+    workloadUid: string,
+    platformDigest: string,
+    clusterId: string,
+  ): Promise<number> {
     const registeredAt = new Date().toISOString();
     this.registration = {
       key,
       remoteId,
       workloadUid,
-      platformDigest: settings.digest,
+      platformDigest,
       clusterId,
       registeredAt,
     };

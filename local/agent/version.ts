@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { packageRoot } from "../util/package-root";
+import { packageRoot } from "../package-root";
 
 /** This package's version, for the agent's `agentVersion`. */
 export function packageVersion(): string {

@@ -13,7 +13,7 @@ export const BOOTSTRAP_USER = "enforce-local:agent-kubelet";
 const RBAC = "rbac.authorization.k8s.io";
 
 /** The ClusterRole and its binding, applied once per cluster (by name, in any namespace). */
-export function bootstrapRbac(): { path: string; body: Record<string, unknown> }[] {
+function bootstrapRbac(): { path: string; body: Record<string, unknown> }[] {
   const name = BOOTSTRAP_USER;
   return [
     {

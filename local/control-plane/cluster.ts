@@ -298,12 +298,6 @@ export class LocalCluster {
     };
   }
 
-  /**
-   * Rotates the service-account signing key the way an operator would: a new
-   * key signs from now on; the JWKS lists the new key, and the old one as well
-   * when `keepOld` (tokens signed before stay valid until they expire). The API
-   * server reads its keys at start, so it restarts on the same port.
-   */
   /** Stops the API server (an outage, for fault-injection tests); the port stays reserved. */
   async stopApiserver(): Promise<void> {
     await this.sup.stop(`${this.opts.name}/kube-apiserver`, 3000);
@@ -317,6 +311,13 @@ export class LocalCluster {
     await this.startApiserver();
   }
 
+  /**
+   * Rotates the service-account signing key the way an operator would: a new
+   * key signs from now on; the JWKS lists the new key, and the old one as well
+   * when `keepOld` (tokens signed before stay valid until they expire). The API
+   * server reads its keys at start, so it restarts on the same port.
+   * Returns the new key id.
+   */
   async rotateKey(keepOld: boolean): Promise<string> {
     const next = Math.max(...Object.keys(this.keys.kids).map(Number)) + 1;
     const kid = writeServiceAccountKey(this.file(`sa-${next}.key`), this.file(`sa-${next}.pub`));
@@ -324,7 +325,7 @@ export class LocalCluster {
     this.keys.published = keepOld ? [...this.keys.published, next] : [next];
     this.keys.signing = next;
     this.saveKeys();
-    await this.sup.stop(`${this.opts.name}/kube-apiserver`, 3000);
+    await this.stopApiserver();
     await this.startApiserver();
     return kid;
   }

@@ -46,7 +46,7 @@ export interface RunningEnvironment {
   failed: Promise<string>;
 }
 
-export const clusterName = (i: number): string => `cluster-${i}`;
+const clusterName = (i: number): string => `cluster-${i}`;
 
 /**
  * Starts etcd, then every cluster concurrently, then the extensions, writes
@@ -56,12 +56,7 @@ export const clusterName = (i: number): string => `cluster-${i}`;
  */
 export async function up(opts: UpOptions): Promise<RunningEnvironment> {
   const dir = path.resolve(opts.dir);
-  assertNotRunning(dir);
-  fs.mkdirSync(dir, { recursive: true });
-  for (const stale of ["clusters", "etcd", "ready.json", "control.sock", "pids.json"]) {
-    fs.rmSync(path.join(dir, stale), { recursive: true, force: true });
-  }
-  fs.writeFileSync(path.join(dir, "up.pid"), String(process.pid));
+  claimDir(dir);
 
   let reportFailure: (why: string) => void = () => undefined;
   const failed = new Promise<string>((resolve) => (reportFailure = resolve));
@@ -92,18 +87,7 @@ export async function up(opts: UpOptions): Promise<RunningEnvironment> {
     const etcdUrl = await startEtcd(sup, tools.etcd, dir);
     recordPids();
     interrupted();
-    const clusters = Array.from(
-      { length: opts.clusters },
-      (_, i) =>
-        new LocalCluster(sup, tools, etcdUrl, dir, {
-          name: clusterName(i + 1),
-          issuerMode: opts.issuerModes?.[clusterName(i + 1)] ?? "apiserver",
-        }),
-    );
-    opts.progress(
-      `Starting ${clusters.length} cluster(s): ${clusters.map((c) => c.opts.name).join(", ")}...`,
-    );
-    await Promise.all(clusters.map((c) => c.start().then(recordPids)));
+    const clusters = await startClusters({ sup, tools, etcdUrl, dir }, opts, recordPids);
     interrupted();
     const extras = opts.extras ? await opts.extras({ dir, sup, tools, clusters }) : {};
     recordPids();
@@ -132,6 +116,40 @@ export async function up(opts: UpOptions): Promise<RunningEnvironment> {
     await stop();
     throw err;
   }
+}
+
+/**
+ * Makes `dir` this process's environment: refuses one that is running, removes what a previous
+ * run left, and records this process's pid.
+ */
+function claimDir(dir: string): void {
+  assertNotRunning(dir);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const stale of ["clusters", "etcd", "ready.json", "control.sock", "pids.json"]) {
+    fs.rmSync(path.join(dir, stale), { recursive: true, force: true });
+  }
+  fs.writeFileSync(path.join(dir, "up.pid"), String(process.pid));
+}
+
+/** Starts `opts.clusters` clusters concurrently on the shared etcd; `started` runs after each. */
+async function startClusters(
+  on: { sup: Supervisor; tools: Toolchain; etcdUrl: string; dir: string },
+  opts: UpOptions,
+  started: () => void,
+): Promise<LocalCluster[]> {
+  const clusters = Array.from(
+    { length: opts.clusters },
+    (_, i) =>
+      new LocalCluster(on.sup, on.tools, on.etcdUrl, on.dir, {
+        name: clusterName(i + 1),
+        issuerMode: opts.issuerModes?.[clusterName(i + 1)] ?? "apiserver",
+      }),
+  );
+  opts.progress(
+    `Starting ${clusters.length} cluster(s): ${clusters.map((c) => c.opts.name).join(", ")}...`,
+  );
+  await Promise.all(clusters.map((c) => c.start().then(started)));
+  return clusters;
 }
 
 function writeReady(dir: string, ready: ReadyFile): void {

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { packageRoot } from "../util/package-root";
+import { packageRoot } from "../package-root";
 import type { ReadyFile } from "./environment";
 import { tail } from "./process";
 

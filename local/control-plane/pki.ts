@@ -66,7 +66,7 @@ export function writeServiceAccountKey(privatePath: string, publicPath: string):
 }
 
 /** The `kid` Kubernetes puts in tokens: base64url(SHA-256(PKIX DER of the public key)). */
-export function keyId(publicKey: crypto.KeyObject): string {
+function keyId(publicKey: crypto.KeyObject): string {
   const der = publicKey.export({ type: "spki", format: "der" });
   return crypto.createHash("sha256").update(der).digest("base64url");
 }

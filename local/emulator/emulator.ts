@@ -1,4 +1,7 @@
-/** Starting and stopping an emulator. */
+/**
+ * Starting and stopping an emulator: a local emulator of the parts of the Enforce platform this
+ * package uses, the API of docs/platform-api.md and the issuer, backed by SQLite.
+ */
 import { mkdir } from "node:fs/promises";
 import {
   createGroup,
@@ -7,11 +10,11 @@ import {
   ensureRootToken,
   ensureTeamGroup,
 } from "./bootstrap";
-import type { Services } from "./context";
-import { IssuerDiscovery } from "./discovery";
+import type { Services } from "./http/context";
+import { IssuerDiscovery } from "./verification/discovery";
 import { resolveOptions, type EmulatorOptions } from "./options";
 import { closeServer, createServer, HOST, listen } from "./server";
-import { SigningKey } from "./signing-key";
+import { SigningKey } from "./issuer/signing-key";
 import { Store } from "./store";
 
 /** How long `close()` lets calls in progress finish. */

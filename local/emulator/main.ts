@@ -3,7 +3,7 @@
  * `{"url","rootGroup","tokenFile"}` to stdout once listening, and stops on
  * SIGTERM or SIGINT. The API token is never printed; it is in `<data-dir>/token`.
  *
- *   node local/emulator/main.js --data-dir DIR [--port N] [--tls-cert PEM --tls-key PEM]
+ *   node dist/local/emulator/main.js --data-dir DIR [--port N] [--tls-cert PEM --tls-key PEM]
  *     [--trust-ca PEM]... [--identity-max-lifetime 720h] [--public-url URL]
  *     [--root-group UIDP] [--allow-insecure-issuers]
  */

@@ -6,7 +6,7 @@ import { defaultLogger, type Logger } from "./log";
 import { isRoot } from "./uidp";
 
 /** The platform's maximum (and default) lifetime of a static-key identity: 30 days. */
-export const PLATFORM_IDENTITY_MAX_LIFETIME_SECONDS = 30 * 24 * 3600;
+const PLATFORM_IDENTITY_MAX_LIFETIME_SECONDS = 30 * 24 * 3600;
 
 /** Options of {@link startEmulator}. */
 export interface EmulatorOptions {

@@ -1,8 +1,15 @@
-/** Every route the emulator serves, by area. */
-import { auditRoutes } from "./audit";
-import type { Route } from "./context";
-import { iamRoutes } from "./iam";
-import { issuerRoutes } from "./issuer";
-import { tenantRoutes } from "./tenant";
+/** Every route the emulator serves, by area: IAM (invites, identities), tenant, issuer, audit. */
+import { auditRoutes } from "./api/audit";
+import { tenantRoutes } from "./api/clusters";
+import { identityRoutes } from "./api/identities";
+import { inviteRoutes } from "./api/invites";
+import type { Route } from "./http/context";
+import { issuerRoutes } from "./issuer/issuer";
 
-export const routes: Route[] = [...iamRoutes, ...tenantRoutes, ...issuerRoutes, ...auditRoutes];
+export const routes: Route[] = [
+  ...inviteRoutes,
+  ...identityRoutes,
+  ...tenantRoutes,
+  ...issuerRoutes,
+  ...auditRoutes,
+];

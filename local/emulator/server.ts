@@ -6,10 +6,10 @@
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
-import type { RequestContext, Services } from "./context";
-import { ApiError } from "./errors";
-import { bearerOf, readJsonObject, sendError, sendJson } from "./http-io";
-import { matchRoute } from "./router";
+import type { RequestContext, Services } from "./http/context";
+import { ApiError } from "./http/errors";
+import { bearerOf, readJsonObject, sendError, sendJson } from "./http/io";
+import { matchRoute } from "./http/router";
 import { routes } from "./routes";
 import { ABANDONED_STATUS } from "./store";
 

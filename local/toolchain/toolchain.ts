@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { packageRoot } from "../util/package-root";
+import { packageRoot } from "../package-root";
 import { cacheRoot, moduleFiles, moduleKey, withLock } from "./cache";
 import { goBuild, GoBuildError, goOutput } from "./go-build";
 import {
@@ -68,13 +68,43 @@ const KUBERNETES_PLUGIN_LDFLAGS = `-s -w -X ${PULUMI_KUBERNETES_MODULE}/pkg/vers
  * PATH are used instead when they are recent enough.
  */
 export async function ensureToolchain(opts: EnsureOptions = {}): Promise<Toolchain> {
-  const env = opts.env ?? process.env;
-  const progress = opts.progress ?? (() => undefined);
-  const root = packageRoot();
+  const build: BuildContext = {
+    root: packageRoot(),
+    env: opts.env ?? process.env,
+    progress: opts.progress ?? (() => undefined),
+  };
+  const kube = await ensureKube(build);
+  const pulumi = await ensurePulumi(build);
+  const kubernetesPlugin = await ensureKubernetesPlugin(build);
+  const pluginDir = placeDynamicProviderPlugin(build.root, pulumi.binDir);
+  return {
+    ...kube,
+    pulumi: path.join(pulumi.binDir, "pulumi"),
+    pulumiNodejsPluginDir: pluginDir,
+    pulumiLanguageNodejs: pulumi.languageHost,
+    pulumiKubernetesPlugin: kubernetesPlugin,
+    pulumiKubernetesVersion: PULUMI_KUBERNETES_VERSION,
+    pulumiPluginPath: [pulumi.binDir],
+  };
+}
 
-  // kube-apiserver, kubectl and etcd may come from KUBEBUILDER_ASSETS or PATH
-  // (as envtest users have them); kube-controller-manager and pki are ours.
-  const reused = findReusableKube(env);
+/** What every module build of one {@link ensureToolchain} call shares. */
+interface BuildContext {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  progress: (line: string) => void;
+}
+
+/**
+ * The Kubernetes binaries. kube-apiserver, kubectl and etcd may come from KUBEBUILDER_ASSETS or
+ * PATH (as envtest users have them); kube-controller-manager and pki are ours.
+ */
+async function ensureKube(
+  build: BuildContext,
+): Promise<
+  Pick<Toolchain, "kubeApiserver" | "kubeControllerManager" | "kubectl" | "etcd" | "pki">
+> {
+  const reused = findReusableKube(build.env);
   const kubeTools: Array<[string, string]> = [
     ["kube-controller-manager", "k8s.io/kubernetes/cmd/kube-controller-manager"],
     ["pki", "./pki"],
@@ -86,22 +116,35 @@ export async function ensureToolchain(opts: EnsureOptions = {}): Promise<Toolcha
       ["etcd", "./etcd"],
     );
   } else {
-    progress(`Using kube-apiserver, kubectl and etcd from ${reused}.`);
+    build.progress(`Using kube-apiserver, kubectl and etcd from ${reused}.`);
   }
   const kubeDir = await ensureModule({
-    moduleDir: path.join(root, "local/toolchain/kube"),
+    moduleDir: path.join(build.root, "local/toolchain/kube"),
     version: KUBERNETES_VERSION + (reused ? "-partial" : ""),
     binaries: kubeTools.map(([b]) => b),
     packages: kubeTools.map(([, p]) => p),
     ldflags: KUBE_LDFLAGS,
     label: `Kubernetes ${KUBERNETES_VERSION} (${kubeTools.map(([b]) => b).join(", ")})`,
     estimate: reused ? "about 8 minutes on 2 cores" : "about 10-15 minutes on 2 cores",
-    env,
-    progress,
+    env: build.env,
+    progress: build.progress,
   });
   const from = (bin: string) => path.join(reused ?? kubeDir, bin);
+  return {
+    kubeApiserver: from("kube-apiserver"),
+    kubeControllerManager: path.join(kubeDir, "kube-controller-manager"),
+    kubectl: from("kubectl"),
+    etcd: from("etcd"),
+    pki: path.join(kubeDir, "pki"),
+  };
+}
+
+/** The Pulumi CLI and, beside it as a bundled plugin, the Node.js language host. */
+async function ensurePulumi(
+  build: BuildContext,
+): Promise<{ binDir: string; languageHost: string }> {
   const pulumiDir = await ensureModule({
-    moduleDir: path.join(root, "local/toolchain/pulumi"),
+    moduleDir: path.join(build.root, "local/toolchain/pulumi"),
     version: PULUMI_VERSION,
     // bin/pulumi: the layout the automation API's PulumiCommand.get({ root }) expects.
     binaries: ["bin/pulumi"],
@@ -110,28 +153,34 @@ export async function ensureToolchain(opts: EnsureOptions = {}): Promise<Toolcha
     ldflags: PULUMI_LDFLAGS,
     label: `the Pulumi CLI ${PULUMI_VERSION}`,
     estimate: "about 8-12 minutes on 2 cores",
-    env,
-    progress,
+    env: build.env,
+    progress: build.progress,
   });
   // The language host speaks the protocol of the CLI's SDK version and shares
   // most of its Go packages with the CLI, so it builds in a minute or two.
   const languageDir = await ensureModule({
-    moduleDir: path.join(root, "local/toolchain/language-nodejs"),
+    moduleDir: path.join(build.root, "local/toolchain/language-nodejs"),
     version: PULUMI_VERSION,
     binaries: ["pulumi-language-nodejs"],
     packages: ["./pulumi-language-nodejs"],
     ldflags: LANGUAGE_NODEJS_LDFLAGS,
     label: `the Pulumi Node.js language host (${PULUMI_VERSION} protocol)`,
     estimate: "about 1-3 minutes on 2 cores",
-    env,
-    progress,
+    env: build.env,
+    progress: build.progress,
   });
   // Beside the CLI it is a bundled plugin: found without PATH, and without
   // the "using ... from $PATH" warning when that directory is on PATH too.
-  const languageHost = path.join(pulumiDir, "bin", "pulumi-language-nodejs");
+  const binDir = path.join(pulumiDir, "bin");
+  const languageHost = path.join(binDir, "pulumi-language-nodejs");
   placeBeside(path.join(languageDir, "pulumi-language-nodejs"), languageHost);
+  return { binDir, languageHost };
+}
+
+/** The Kubernetes provider plugin; notes when @pulumi/kubernetes asks for another version. */
+async function ensureKubernetesPlugin(build: BuildContext): Promise<string> {
   const kubernetesDir = await ensureModule({
-    moduleDir: path.join(root, "local/toolchain/kubernetes"),
+    moduleDir: path.join(build.root, "local/toolchain/kubernetes"),
     version: `v${PULUMI_KUBERNETES_VERSION}`,
     binaries: ["pulumi-resource-kubernetes"],
     packages: ["./pulumi-resource-kubernetes"],
@@ -139,35 +188,30 @@ export async function ensureToolchain(opts: EnsureOptions = {}): Promise<Toolcha
     label: `the Pulumi Kubernetes provider plugin (reporting ${PULUMI_KUBERNETES_VERSION})`,
     estimate: "about 15-20 minutes on 2 cores",
     stage: stageKubernetesSchema,
-    env,
-    progress,
+    env: build.env,
+    progress: build.progress,
   });
-  const requested = kubernetesSdkPluginVersion(root);
+  const requested = kubernetesSdkPluginVersion(build.root);
   if (requested && requested !== PULUMI_KUBERNETES_VERSION)
-    progress(
+    build.progress(
       `Note: @pulumi/kubernetes asks for plugin version ${requested}, the toolchain's plugin reports ` +
         `${PULUMI_KUBERNETES_VERSION} (local/toolchain/versions.ts): set the two equal.`,
     );
+  return path.join(kubernetesDir, "pulumi-resource-kubernetes");
+}
+
+/**
+ * The dynamic-provider plugin is a shell script of @pulumi/pulumi that finds the SDK from the
+ * program's directory; beside the CLI, as in Pulumi's own releases, it is a bundled plugin too.
+ * Returns @pulumi/pulumi's folder.
+ */
+function placeDynamicProviderPlugin(root: string, pulumiBinDir: string): string {
   const pluginDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [root] }));
-  // The dynamic-provider plugin is a shell script of @pulumi/pulumi that finds the SDK from the
-  // program's directory; beside the CLI, as in Pulumi's own releases, it is a bundled plugin too.
   placeBeside(
     path.join(pluginDir, "pulumi-resource-pulumi-nodejs"),
-    path.join(pulumiDir, "bin", "pulumi-resource-pulumi-nodejs"),
+    path.join(pulumiBinDir, "pulumi-resource-pulumi-nodejs"),
   );
-  return {
-    kubeApiserver: from("kube-apiserver"),
-    kubeControllerManager: path.join(kubeDir, "kube-controller-manager"),
-    kubectl: from("kubectl"),
-    etcd: from("etcd"),
-    pki: path.join(kubeDir, "pki"),
-    pulumi: path.join(pulumiDir, "bin", "pulumi"),
-    pulumiNodejsPluginDir: pluginDir,
-    pulumiLanguageNodejs: languageHost,
-    pulumiKubernetesPlugin: path.join(kubernetesDir, "pulumi-resource-kubernetes"),
-    pulumiKubernetesVersion: PULUMI_KUBERNETES_VERSION,
-    pulumiPluginPath: [path.join(pulumiDir, "bin")],
-  };
+  return pluginDir;
 }
 
 /**

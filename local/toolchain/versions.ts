@@ -11,10 +11,9 @@ export const MIN_KUBERNETES_MINOR = 36;
  */
 export const PULUMI_KUBERNETES_VERSION = "4.34.2";
 /**
- * The provider's Go module and the version its code is built from. The module
- * proxy serves this one pseudo-version only (a commit of 2026-01-15, older
- * than the 4.34.2 release), so the plugin runs that code under the version
- * above.
+ * The provider's Go module. The version its code is built from is pinned in
+ * `local/toolchain/kubernetes/go.mod`: the module proxy serves one
+ * pseudo-version only (a commit of 2026-01-15, older than the 4.34.2 release),
+ * so the plugin runs that code under the version above.
  */
 export const PULUMI_KUBERNETES_MODULE = "github.com/pulumi/pulumi-kubernetes/provider/v4";
-export const PULUMI_KUBERNETES_MODULE_VERSION = "v4.0.0-20260115033456-f47bc2d6f199";

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { parse } from "yaml";
-import type { EnforceSection } from "../../local/enforce/services";
+import type { EnforceSection } from "../../local/platform-services";
 import { listObjects } from "../../provider/install/uninstall";
 import { MANAGED_SELECTOR } from "../../provider/install/ownership";
 import { KubeClient } from "../../provider/kube/client";

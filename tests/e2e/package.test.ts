@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import type { EnforceSection } from "../../local/enforce/services";
+import type { EnforceSection } from "../../local/platform-services";
+import { pulumiCliEnv } from "../../local/toolchain/pulumi-env";
 import type { PlatformClient } from "../../provider/platform";
 import { emulatorClient, repoRoot, startOwnEnv, stopOwnEnv, type OwnEnv } from "../support/env";
 import { at } from "../support/fixture";
@@ -236,14 +237,14 @@ function pulumiCli(
 ): (args: string[], timeoutMs?: number) => Promise<string> {
   const [home, backend] = [path.join(base, "home"), path.join(base, "state")];
   for (const d of [home, backend]) fs.mkdirSync(d, { recursive: true });
-  const cliEnv = consumerEnv({
-    PULUMI_BACKEND_URL: `file://${backend}`,
-    PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
-    PULUMI_HOME: home,
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PATH: [path.dirname(env.ready.tools.pulumi), process.env.PATH].join(path.delimiter),
-  });
+  const cliEnv = consumerEnv(
+    pulumiCliEnv({
+      backendDir: backend,
+      home,
+      passphrase: TEST_PASSPHRASE,
+      path: [path.dirname(env.ready.tools.pulumi)],
+    }),
+  );
   return async (args, timeoutMs = 5 * 60_000) => {
     const { stdout } = await run(env.ready.tools.pulumi, [...args, "--non-interactive"], {
       cwd: dir,

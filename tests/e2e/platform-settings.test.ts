@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { readStatusFile } from "../../local/agent/agent";
-import type { EmulatorSection, EnforceSection } from "../../local/enforce/services";
+import type { EmulatorSection, EnforceSection } from "../../local/platform-services";
 import { KubeClient } from "../../provider/kube/client";
 import { PlatformClient } from "../../provider/platform";
 import { startOwnEnv, stopOwnEnv, type OwnEnv } from "../support/env";

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { readStatusFile, type AgentStatus } from "../../local/agent/agent";
-import type { EnforceSection } from "../../local/enforce/services";
+import type { EnforceSection } from "../../local/platform-services";
 import type { CheckedInputs } from "../../provider/lifecycle/checked";
 import { createImplementation } from "../../provider/impl";
 import {

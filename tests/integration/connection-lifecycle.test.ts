@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { EnforceSection } from "../../local/enforce/services";
+import type { EnforceSection } from "../../local/platform-services";
 import type { CheckedInputs, Observed } from "../../provider/lifecycle/checked";
 import { PartialFailureError } from "../../provider/errors";
 import { createImplementation } from "../../provider/impl";

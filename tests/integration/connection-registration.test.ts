@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { EnforceSection } from "../../local/enforce/services";
+import type { EnforceSection } from "../../local/platform-services";
 import type { CheckedInputs } from "../../provider/lifecycle/checked";
 import { PartialFailureError } from "../../provider/errors";
 import { createImplementation } from "../../provider/impl";

@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { PlatformClient, PlatformHttpError } from "../../provider/platform";
 import { AuditClient, IssuerClient } from "../../local/platform";
 import { readStatusFile, type AgentStatus } from "../../local/agent/agent";
-import type { EnforceSection } from "../../local/enforce/services";
+import type { EnforceSection } from "../../local/platform-services";
 import { AgentInstall } from "../support/agent-install";
 import {
   emulatorPlatform,

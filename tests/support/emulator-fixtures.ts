@@ -10,12 +10,9 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  keyIdOf,
-  startEmulator,
-  type EmulatorOptions,
-  type RunningEmulator,
-} from "../../local/emulator";
+import { startEmulator, type RunningEmulator } from "../../local/emulator/emulator";
+import { keyIdOf } from "../../local/emulator/issuer/signing-key";
+import type { EmulatorOptions } from "../../local/emulator/options";
 
 export const START = new Date("2031-03-01T12:00:00Z");
 

@@ -10,8 +10,8 @@ import {
   launchEnvironment,
   type LaunchedEnvironment,
 } from "../../local/control-plane/launch";
-import { packageRoot } from "../../local/util/package-root";
-import type { EnforceSection } from "../../local/enforce/services";
+import { packageRoot } from "../../local/package-root";
+import type { EnforceSection } from "../../local/platform-services";
 import { PlatformClient } from "../../provider/platform";
 import { AuditClient } from "../../local/platform";
 import type { AgentPlatform } from "../../provider/install/platform-settings";

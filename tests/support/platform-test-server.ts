@@ -5,6 +5,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
+import { sendJson } from "../../local/emulator/http/io";
 
 export interface Recorded {
   method: string;
@@ -62,21 +63,8 @@ export async function startServer(
   };
 }
 
-/** Writes a JSON answer. */
-export function json(
-  res: http.ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
+/** Writes a JSON answer (the emulator's writer). */
+export const json = sendJson;
 
 /** Writes a grpc-gateway error body. */
 export function grpcError(

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { startEmulator } from "../../../local/emulator";
+import { startEmulator } from "../../../local/emulator/emulator";
 import {
   AGENT_SUBJECT,
   call,

@@ -1,4 +1,4 @@
-import type { RunningEmulator } from "../../../local/emulator";
+import type { RunningEmulator } from "../../../local/emulator/emulator";
 import {
   call,
   Clock,

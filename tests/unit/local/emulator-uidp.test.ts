@@ -1,6 +1,6 @@
 import { createPublicKey } from "node:crypto";
-import { keyIdOf } from "../../../local/emulator/signing-key";
-import { formatTimestamp, parseDuration, parseTimestamp } from "../../../local/emulator/time";
+import { keyIdOf } from "../../../local/emulator/issuer/signing-key";
+import { formatTimestamp, parseDuration, parseTimestamp } from "../../../local/emulator/http/time";
 import {
   isChildOf,
   isDescendantOf,

@@ -4,15 +4,15 @@
  * lifetime (30 days by default, the platform's maximum).
  */
 import { authenticate, authorize } from "./auth";
-import type { Reply, RequestContext, Route } from "./context";
+import type { Reply, RequestContext, Route } from "../http/context";
 import { deleteOwned } from "./deletion";
-import { invalidArgument, notFound } from "./errors";
+import { invalidArgument, notFound } from "../http/errors";
 import { checkIssuerKeys } from "./issuer-keys";
 import { identityJson } from "./model";
-import type { IdentityRecord } from "./store";
-import { parseTimestamp } from "./time";
-import { newChildUidp } from "./uidp";
-import { optionalObject, optionalString, queryParam, requiredString } from "./validate";
+import type { IdentityRecord } from "../store";
+import { parseTimestamp } from "../http/time";
+import { newChildUidp } from "../uidp";
+import { optionalObject, optionalString, queryParam, requiredString } from "../http/validate";
 
 function readExpiration(ctx: RequestContext, staticKeys: Record<string, unknown>): number {
   const now = ctx.now.getTime();

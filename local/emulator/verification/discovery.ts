@@ -4,14 +4,13 @@
  * then its `jwks_uri`. Key sets are cached briefly per issuer.
  */
 import { rootCertificates } from "node:tls";
-import type { JsonWebKeySet } from "../../provider/platform";
+import type { JsonWebKeySet } from "../../../provider/platform";
 import { fetchJson, FetchFailure, type JsonResponse } from "./fetch-json";
-import type { Logger } from "./log";
+import type { Logger } from "../log";
 import { VerificationError } from "./verification-error";
 
 /** What a private cluster should do instead; appended to refusals that mean "not reachable". */
-export const PRIVATE_HINT =
-  "the cluster is private: register it with a static-key identity (identityId)";
+const PRIVATE_HINT = "the cluster is private: register it with a static-key identity (identityId)";
 
 /** Keys fetched for one issuer. */
 export interface IssuerKeys {

@@ -1,5 +1,5 @@
 /** Checks an uploaded `static.issuerKeys`: a JWK Set of public signing keys, as a JSON string. */
-import { invalidArgument } from "./errors";
+import { invalidArgument } from "../http/errors";
 
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
 const KEY_TYPES = new Set(["RSA", "EC", "OKP"]);

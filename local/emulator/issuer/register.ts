@@ -4,19 +4,24 @@
  * then the cluster is created in the invite's group or re-registered there.
  */
 import { clusterBearer, usableIdentity, verifyClusterToken } from "./cluster-auth";
-import type { Reply, RequestContext, Route } from "./context";
-import { alreadyExists, failedPrecondition, invalidArgument, permissionDenied } from "./errors";
+import type { Reply, RequestContext, Route } from "../http/context";
+import {
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  permissionDenied,
+} from "../http/errors";
 import {
   DEFAULT_ENFORCER_OPTIONS,
   DEFAULT_PROFILES,
   readEnforcerOptions,
   readProfiles,
-} from "./model";
-import { hashSecret } from "./secrets";
-import type { ClusterRecord, IdentityRecord, InviteRecord } from "./store";
-import { formatTimestamp } from "./time";
-import { isSameOrDescendantOf, newChildUidp } from "./uidp";
-import { optionalString, optionalUidp, requiredString } from "./validate";
+} from "../api/model";
+import { hashSecret } from "../secrets";
+import type { ClusterRecord, IdentityRecord, InviteRecord } from "../store";
+import { formatTimestamp } from "../http/time";
+import { isSameOrDescendantOf, newChildUidp } from "../uidp";
+import { optionalString, optionalUidp, requiredString } from "../http/validate";
 
 interface RegisterRequest {
   code: string;

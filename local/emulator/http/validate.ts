@@ -1,6 +1,6 @@
 /** Reading fields of a JSON request body; every failure is a 400 naming the field. */
 import { invalidArgument } from "./errors";
-import { isUidp } from "./uidp";
+import { isUidp } from "../uidp";
 
 type Body = Record<string, unknown>;
 

@@ -1,9 +1,14 @@
+/**
+ * The platform side of a local environment: the Enforce emulators and, per cluster, an agent
+ * stand-in, started under the environment's supervisor (the `enforce` section of ready.json).
+ * @module
+ */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { EnvironmentContext } from "../control-plane/environment";
-import { issueCA, issueCert } from "../control-plane/pki";
-import { waitFor } from "../control-plane/wait";
-import { tail } from "../control-plane/process";
+import type { EnvironmentContext } from "./control-plane/environment";
+import { issueCA, issueCert } from "./control-plane/pki";
+import { waitFor } from "./control-plane/wait";
+import { tail } from "./control-plane/process";
 
 /** How to reach one emulated platform. */
 export interface EmulatorSection {
@@ -39,8 +44,8 @@ export interface EnforceOptions {
   emulators?: number;
 }
 
-/** Where the compiled emulator and agent stand-in are. */
-const DIST = path.resolve(__dirname, "..");
+/** Where the compiled emulator and agent stand-in are (`dist/local`). */
+const DIST = __dirname;
 
 /**
  * Starts the Enforce emulator (or several, each a platform of its own) on loopback with its own

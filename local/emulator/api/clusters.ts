@@ -3,12 +3,12 @@
  * registration (issuer area); here they are listed, updated and deleted.
  */
 import { authenticate, authorize } from "./auth";
-import type { Reply, RequestContext, Route } from "./context";
+import type { Reply, RequestContext, Route } from "../http/context";
 import { deleteOwned } from "./deletion";
-import { invalidArgument, notFound } from "./errors";
+import { invalidArgument, notFound } from "../http/errors";
 import { clusterJson, readEnforcerOptions, readProfiles } from "./model";
-import { parseTimestamp } from "./time";
-import { optionalString, queryParam } from "./validate";
+import { parseTimestamp } from "../http/time";
+import { optionalString, queryParam } from "../http/validate";
 
 function listClusters(ctx: RequestContext): Reply {
   const principal = authenticate(ctx);

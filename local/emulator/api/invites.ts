@@ -4,20 +4,20 @@
  * as its SHA-256 hash.
  */
 import { authenticate, authorize } from "./auth";
-import type { Reply, RequestContext, Route } from "./context";
+import type { Reply, RequestContext, Route } from "../http/context";
 import { deleteOwned } from "./deletion";
-import { invalidArgument, notFound } from "./errors";
+import { invalidArgument, notFound } from "../http/errors";
 import { inviteJson } from "./model";
-import { hashSecret, newSecret } from "./secrets";
-import type { InviteRecord } from "./store";
-import { parseDuration } from "./time";
-import { newChildUidp } from "./uidp";
-import { optionalString } from "./validate";
+import { hashSecret, newSecret } from "../secrets";
+import type { InviteRecord } from "../store";
+import { parseDuration } from "../http/time";
+import { newChildUidp } from "../uidp";
+import { optionalString } from "../http/validate";
 
 /** Lifetime of an invite created without `ttl`. */
-export const DEFAULT_INVITE_TTL_MS = 600 * 1000;
+const DEFAULT_INVITE_TTL_MS = 600 * 1000;
 /** Longest invite lifetime (the CLI's default). */
-export const MAX_INVITE_TTL_MS = 168 * 3600 * 1000;
+const MAX_INVITE_TTL_MS = 168 * 3600 * 1000;
 
 const ROLE = /^[a-z][a-z0-9._-]{0,62}$/;
 

@@ -3,15 +3,15 @@
  * registration, token exchange and heartbeats.
  */
 import { clusterBearer, registeredCluster, verifyForCluster } from "./cluster-auth";
-import type { Reply, RequestContext, Route } from "./context";
+import type { Reply, RequestContext, Route } from "../http/context";
 import { registerRoutes } from "./register";
-import { formatTimestamp } from "./time";
-import { optionalString, optionalStringArray, requiredUidp } from "./validate";
+import { formatTimestamp } from "../http/time";
+import { optionalString, optionalStringArray, requiredUidp } from "../http/validate";
 
 /** Path of the emulator's JWKS, as named in its discovery document. */
-export const JWKS_PATH = "/.well-known/jwks.json";
+const JWKS_PATH = "/.well-known/jwks.json";
 /** Lifetime of a token minted by `/sts/exchange`. */
-export const EXCHANGED_TOKEN_LIFETIME_SECONDS = 600;
+const EXCHANGED_TOKEN_LIFETIME_SECONDS = 600;
 
 function discoveryDocument(ctx: RequestContext): Reply {
   const issuer = ctx.services.issuerUrl();

@@ -4,7 +4,7 @@
  * ids, never the token.
  */
 import type { JWTPayload } from "jose" with { "resolution-mode": "import" };
-import { formatTimestamp } from "./time";
+import { formatTimestamp } from "../http/time";
 import { VerificationError } from "./verification-error";
 import { CLUSTER_AUDIENCE, CLUSTER_SUBJECT } from "./cluster-claims";
 

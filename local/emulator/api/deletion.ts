@@ -1,8 +1,8 @@
 /** `DELETE` of one object: the same steps for clusters, identities and invites. */
 import { authenticate, authorize } from "./auth";
-import type { Reply, RequestContext } from "./context";
-import { notFound } from "./errors";
-import type { Store } from "./store";
+import type { Reply, RequestContext } from "../http/context";
+import { notFound } from "../http/errors";
+import type { Store } from "../store";
 
 /**
  * Deletes object `id` with `remove` after checking the caller's group contains it (400/403, as

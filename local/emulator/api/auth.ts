@@ -2,10 +2,10 @@
  * API authentication: `Authorization: Bearer <API token>`. A token acts for
  * one group and everything below it.
  */
-import { invalidArgument, permissionDenied, unauthenticated } from "./errors";
-import type { RequestContext } from "./context";
-import { hashSecret } from "./secrets";
-import { isSameOrDescendantOf, isUidp } from "./uidp";
+import { invalidArgument, permissionDenied, unauthenticated } from "../http/errors";
+import type { RequestContext } from "../http/context";
+import { hashSecret } from "../secrets";
+import { isSameOrDescendantOf, isUidp } from "../uidp";
 
 /** Who is calling. */
 export interface Principal {

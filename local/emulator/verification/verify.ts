@@ -13,12 +13,10 @@ import type {
   KeyInput,
 } from "jose" with { "resolution-mode": "import" };
 import type { IssuerDiscovery } from "./discovery";
-import type { IdentityRecord } from "./store";
+import type { IdentityRecord } from "../store";
 import { CLUSTER_AUDIENCE, CLUSTER_SUBJECT } from "./cluster-claims";
 import { ALGORITHMS, codeOf, peek, refusal, type KeySource, type Peek } from "./token-refusals";
 import { VerificationError } from "./verification-error";
-
-export { CLUSTER_AUDIENCE, CLUSTER_SUBJECT };
 
 /** What a verified token established. */
 export interface VerifiedToken {

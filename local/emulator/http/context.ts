@@ -1,10 +1,10 @@
 /** What every route handler receives: the request, parsed bits of it, and the emulator's services. */
 import type { IncomingMessage } from "node:http";
-import type { IssuerDiscovery } from "./discovery";
-import type { Logger } from "./log";
-import type { ResolvedOptions } from "./options";
-import type { SigningKey } from "./signing-key";
-import type { Store } from "./store";
+import type { IssuerDiscovery } from "../verification/discovery";
+import type { Logger } from "../log";
+import type { ResolvedOptions } from "../options";
+import type { SigningKey } from "../issuer/signing-key";
+import type { Store } from "../store";
 
 /** The long-lived parts of a running emulator. */
 export interface Services {

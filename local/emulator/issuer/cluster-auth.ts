@@ -3,13 +3,17 @@
  * register, exchange and heartbeat. Verification refusals become 401, or 503
  * with Retry-After when the issuer is only temporarily unavailable.
  */
-import { CLUSTER_AUDIENCE } from "./cluster-claims";
-import type { RequestContext } from "./context";
-import { failedPrecondition, notFound, unauthenticated, unavailable } from "./errors";
-import type { ClusterRecord, IdentityRecord } from "./store";
-import { formatTimestamp } from "./time";
-import { VerificationError } from "./verification-error";
-import { verifyWithDiscovery, verifyWithIdentity, type VerifiedToken } from "./verify";
+import { CLUSTER_AUDIENCE } from "../verification/cluster-claims";
+import type { RequestContext } from "../http/context";
+import { failedPrecondition, notFound, unauthenticated, unavailable } from "../http/errors";
+import type { ClusterRecord, IdentityRecord } from "../store";
+import { formatTimestamp } from "../http/time";
+import { VerificationError } from "../verification/verification-error";
+import {
+  verifyWithDiscovery,
+  verifyWithIdentity,
+  type VerifiedToken,
+} from "../verification/verify";
 
 const RETRY_AFTER_SECONDS = 5;
 

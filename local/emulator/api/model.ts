@@ -1,8 +1,13 @@
 /** The JSON shapes of the contract (docs/platform-api.md) and conversions from stored records. */
-import { invalidArgument } from "./errors";
-import type { ClusterRecord, EnforcerOptions, IdentityRecord, InviteRecord } from "./store";
-import { formatTimestamp } from "./time";
-import { optionalBoolean, optionalObject, optionalStringArray, optionalString } from "./validate";
+import { invalidArgument } from "../http/errors";
+import type { ClusterRecord, EnforcerOptions, IdentityRecord, InviteRecord } from "../store";
+import { formatTimestamp } from "../http/time";
+import {
+  optionalBoolean,
+  optionalObject,
+  optionalStringArray,
+  optionalString,
+} from "../http/validate";
 
 export interface InviteJson {
   id: string;

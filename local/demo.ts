@@ -10,12 +10,12 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
-import type { ReadyFile } from "../control-plane/environment";
-import { enforceLocalBin, launchEnvironment } from "../control-plane/launch";
-import type { EnforceSection } from "../enforce/services";
-import { pulumiCliEnv } from "../toolchain/pulumi-env";
-import { ensureToolchain, installPulumiPlugins, type Toolchain } from "../toolchain/toolchain";
-import { packageRoot } from "../util/package-root";
+import type { ReadyFile } from "./control-plane/environment";
+import { enforceLocalBin, launchEnvironment } from "./control-plane/launch";
+import type { EnforceSection } from "./platform-services";
+import { pulumiCliEnv } from "./toolchain/pulumi-env";
+import { ensureToolchain, installPulumiPlugins, type Toolchain } from "./toolchain/toolchain";
+import { packageRoot } from "./package-root";
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -32,7 +32,7 @@ export interface DemoOptions {
 const EXAMPLE_DIR = path.join(packageRoot(), "examples", "local");
 const ENFORCE_LOCAL = enforceLocalBin();
 /** The demo stack's passphrase: it encrypts secrets in a state file that exists only locally. */
-export const DEMO_PASSPHRASE = "enforce-local-demo";
+const DEMO_PASSPHRASE = "enforce-local-demo";
 const STACK = "demo";
 
 /** Runs the demo; resolves with the exit code. */
@@ -93,7 +93,7 @@ interface ClusterSummary {
 }
 
 /** One line per cluster, readable at a glance. */
-export function summary(clusters: Record<string, ClusterSummary>): string {
+function summary(clusters: Record<string, ClusterSummary>): string {
   const lines = ["Connected to Enforce:"];
   for (const [name, c] of Object.entries(clusters)) {
     const renewal =
@@ -138,7 +138,7 @@ async function startEnvironment(dir: string): Promise<RunningEnvironment> {
 }
 
 /** Environment variables for the CLI: local state, the demo passphrase, our plugins only. */
-export function demoEnv(dir: string, tools: Toolchain): Record<string, string> {
+function demoEnv(dir: string, tools: Toolchain): Record<string, string> {
   return pulumiCliEnv({
     backendDir: path.join(dir, "pulumi-state"),
     home: path.join(dir, "pulumi-home"),

@@ -26,8 +26,3 @@ export function parseDuration(text: string): number | undefined {
   const fraction = (match[2] ?? "").padEnd(3, "0").slice(0, 3);
   return Number(match[1]) * 1000 + Number(fraction);
 }
-
-/** Formats milliseconds as a grpc-gateway duration in whole seconds. */
-export function formatDuration(ms: number): string {
-  return `${Math.floor(ms / 1000)}s`;
-}

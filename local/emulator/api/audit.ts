@@ -5,10 +5,10 @@
  * appears in later answers.
  */
 import { authenticate } from "./auth";
-import type { Reply, RequestContext, Route } from "./context";
-import { invalidArgument, permissionDenied } from "./errors";
-import { formatTimestamp } from "./time";
-import { isRoot } from "./uidp";
+import type { Reply, RequestContext, Route } from "../http/context";
+import { invalidArgument, permissionDenied } from "../http/errors";
+import { formatTimestamp } from "../http/time";
+import { isRoot } from "../uidp";
 
 function listAudit(ctx: RequestContext): Reply {
   const principal = authenticate(ctx);

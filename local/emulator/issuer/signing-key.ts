@@ -5,7 +5,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import type { MetaRepo } from "./store/meta";
+import type { MetaRepo } from "../store/meta";
 
 const META_KEY = "signing_key_pkcs8";
 const ALG = "ES256";
