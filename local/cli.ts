@@ -130,12 +130,12 @@ function parseUpArgs(args: string[]): UpArgs {
     throw new UsageError("--emulators must be a whole number from 1 to 4");
   const issuerModes: Record<string, IssuerMode> = {};
   for (const spec of values["issuer-mode"] ?? []) {
-    const m = /^([\w-]+)=(apiserver|cluster-local|disabled)$/.exec(spec);
-    if (!m)
+    const [, name, mode] = /^([\w-]+)=(apiserver|cluster-local|disabled)$/.exec(spec) ?? [];
+    if (!name || !mode)
       throw new UsageError(
         `--issuer-mode "${spec}": expected NAME=apiserver|cluster-local|disabled`,
       );
-    issuerModes[m[1]] = m[2] as IssuerMode;
+    issuerModes[name] = mode as IssuerMode;
   }
   return {
     dir,

@@ -138,7 +138,7 @@ async function startEnvironment(dir: string): Promise<RunningEnvironment> {
 }
 
 /** Environment variables for the CLI: local state, the demo passphrase, our plugins only. */
-function demoEnv(dir: string, tools: Toolchain): Record<string, string> {
+function demoEnv(dir: string, tools: Toolchain): ReturnType<typeof pulumiCliEnv> {
   return pulumiCliEnv({
     backendDir: path.join(dir, "pulumi-state"),
     home: path.join(dir, "pulumi-home"),

@@ -63,7 +63,9 @@ export async function startEnforce(
     const rootGroup = emulators[0]?.group;
     emulators.push(await startEmulator(ctx, i === 1 ? "enforce" : `enforce-${i}`, opts, rootGroup));
   }
-  const section: EnforceSection = { ...emulators[0], agents: [], others: emulators.slice(1) };
+  const [first, ...others] = emulators;
+  if (!first) throw new Error(`--emulators must be at least 1, got ${count}`);
+  const section: EnforceSection = { ...first, agents: [], others };
   const agentMain = path.join(DIST, "agent", "main.js");
   if (opts.agents !== false && fs.existsSync(agentMain)) {
     for (const c of ctx.clusters) {

@@ -23,17 +23,17 @@ export interface MainIO {
   signals: NodeJS.EventEmitter;
 }
 
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+const UNITS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
 
 /** Parses "3600", "3600s", "90m", "720h" or "30d" into seconds. */
 export function parseLifetime(text: string): number {
-  const match = /^(\d+)([smhd]?)$/.exec(text);
-  if (!match || Number(match[1]) === 0) {
+  const [, count, unit] = /^(\d+)([smhd]?)$/.exec(text) ?? [];
+  if (!count || Number(count) === 0) {
     throw new TypeError(
       `--identity-max-lifetime must be a positive duration such as 720h or 2592000s, got ${text}`,
     );
   }
-  return Number(match[1]) * UNITS[match[2] || "s"];
+  return Number(count) * UNITS[(unit || "s") as keyof typeof UNITS];
 }
 
 function readPem(flag: string, path: string): string {

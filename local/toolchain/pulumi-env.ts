@@ -18,7 +18,9 @@ export interface PulumiCliEnvOptions {
 }
 
 /** Environment variables for the Pulumi CLI (and the automation API that runs it). */
-export function pulumiCliEnv(opts: PulumiCliEnvOptions): Record<string, string> {
+export function pulumiCliEnv(
+  opts: PulumiCliEnvOptions,
+): Record<string, string> & { PULUMI_HOME: string } {
   return {
     PULUMI_BACKEND_URL: `file://${opts.backendDir}`,
     PULUMI_CONFIG_PASSPHRASE: opts.passphrase,

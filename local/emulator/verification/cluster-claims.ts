@@ -1,9 +1,8 @@
 /**
  * What a cluster's agent token must claim: the audience and subject the provider's checks and
- * installer use (`provider/checks`, `provider/install/names.ts`), so the two cannot disagree.
+ * installer use (`provider/install/names.ts`), so the two cannot disagree.
  */
-import { AGENT_AUDIENCE } from "../../../provider/checks/cluster-checks";
-import { AGENT_SUBJECT } from "../../../provider/install/names";
+import { AGENT_AUDIENCE, AGENT_SUBJECT } from "../../../provider/install/names";
 
 /** The audience of the agent's projected service-account token. */
 export const CLUSTER_AUDIENCE = AGENT_AUDIENCE;

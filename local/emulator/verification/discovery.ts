@@ -92,7 +92,7 @@ export class IssuerDiscovery {
     const fetched: IssuerKeys = {
       issuer,
       jwksUri: jwksUrl.href,
-      jwks: { keys: jwks.keys },
+      jwks: { keys: jwks.keys as JsonWebKeySet["keys"] },
       fetchedAt: now,
     };
     this.cache.set(issuer, fetched);
