@@ -18,7 +18,7 @@ import {
   type ClusterOps,
   type RunningAgent,
 } from "../support/agent-cluster";
-import { startFakeIssuer, type FakeIssuer } from "../support/agent-fake-issuer";
+import { startFakeEnforceIssuer, type FakeEnforceIssuer } from "../support/fake-enforce-issuer";
 import { AgentInstall } from "../support/agent-install";
 import {
   emulatorPlatform,
@@ -66,7 +66,7 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
   });
 
   describe("when the API server restarts", () => {
-    let issuer: FakeIssuer | undefined;
+    let issuer: FakeEnforceIssuer | undefined;
     let agent: RunningAgent | undefined;
     afterEach(async () => {
       await agent?.stop();
@@ -121,7 +121,7 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
     });
 
     test("the watch reconnects after an API server restart and still sees later changes", async () => {
-      issuer = await startFakeIssuer(cluster);
+      issuer = await startFakeEnforceIssuer(cluster);
       await ops.install(issuer.platform);
       await ops.putSecret({ code: newCode(), "cluster-name": "dev" });
       agent = startAgent(cluster);

@@ -3,7 +3,7 @@
  * installs (tests/support/agent-cluster.ts): it waits and says why until it is installed,
  * registers with the namespace UID and its ServiceAccount's tokens, heartbeats, follows the
  * installation, reports Events, and stops promptly. Only the issuer is stood in for
- * (tests/support/agent-fake-issuer.ts).
+ * (tests/support/fake-enforce-issuer.ts).
  */
 import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -24,7 +24,11 @@ import {
   type KubeEvent,
   type RunningAgent,
 } from "../support/agent-cluster";
-import { startFakeIssuer, type FakeIssuer, type IssuerCall } from "../support/agent-fake-issuer";
+import {
+  startFakeEnforceIssuer,
+  type FakeEnforceIssuer,
+  type IssuerCall,
+} from "../support/fake-enforce-issuer";
 import { AgentInstall } from "../support/agent-install";
 import {
   emulatorPlatform,
@@ -103,11 +107,11 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
   });
 
   describe("registering", () => {
-    let issuer: FakeIssuer;
+    let issuer: FakeEnforceIssuer;
     let agent: RunningAgent | undefined;
 
     beforeEach(async () => {
-      issuer = await startFakeIssuer(cluster);
+      issuer = await startFakeEnforceIssuer(cluster);
     });
     afterEach(async () => {
       await agent?.stop();
@@ -542,7 +546,7 @@ describe("agent stand-in on a real cluster (own environment, no other agent)", (
     });
 
     test("a new issuer URL in the installed ConfigMap: the agent registers there, and heartbeats go there only", async () => {
-      const second = await startFakeIssuer(cluster);
+      const second = await startFakeEnforceIssuer(cluster);
       try {
         const { namespaceUid: uid } = await ops.install(issuer.platform);
         const code = newCode();

@@ -25,7 +25,7 @@ export interface IssuerCall {
 export type Answer = { status: number; body: unknown; headers?: Record<string, string> };
 
 /** The running issuer, what it was called with, and how it answers. */
-export interface FakeIssuer {
+export interface FakeEnforceIssuer {
   url: string;
   ca: string;
   /** Where the agent finds this issuer when a connection installs it (API and issuer alike). */
@@ -43,10 +43,12 @@ export interface FakeIssuer {
  * Serves HTTPS with the cluster's API server certificate (127.0.0.1), so the cluster's CA is
  * the one to trust for it; it reaches the agent only through the installed ConfigMap.
  */
-export async function startFakeIssuer(cluster: ReadyFile["clusters"][number]): Promise<FakeIssuer> {
+export async function startFakeEnforceIssuer(
+  cluster: ReadyFile["clusters"][number],
+): Promise<FakeEnforceIssuer> {
   const dir = path.dirname(cluster.caFile);
   const group = hex(20);
-  const fake: FakeIssuer = {
+  const fake: FakeEnforceIssuer = {
     url: "",
     ca: fs.readFileSync(cluster.caFile, "utf8"),
     platform: { apiUrl: "", issuerUrl: "" },
