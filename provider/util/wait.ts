@@ -48,8 +48,3 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
   }
 }
-
-/** Trial for the lint gate: a promise nobody awaits. */
-export function trialFloatingPromise(): void {
-  Promise.resolve(1);
-}
