@@ -15,6 +15,7 @@ import type { CheckedInputs } from "./lifecycle/checked";
 import { defaultContext, type LifecycleContext } from "./lifecycle/context";
 import { deleteConnection } from "./lifecycle/delete-connection";
 import { diffConnection } from "./lifecycle/diff";
+import { explainDiff } from "./lifecycle/explain-diff";
 import { readConnection } from "./lifecycle/read-connection";
 import { fromOutputs, toOutputs } from "./lifecycle/state";
 
@@ -50,11 +51,13 @@ export function createImplementation(
         agentPlatform: () => context(urnOf(news)).agentPlatform(),
       }),
     async diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
-      const { changes, replaces, deleteBeforeReplace } = diffConnection(
-        fromOutputs(olds),
-        news,
-        context(urnOf(news)).now(),
-      );
+      const ctx = context(urnOf(news));
+      const state = fromOutputs(olds);
+      const diff = diffConnection(state, news, ctx.now());
+      // What the CLI cannot show of a dynamic resource's diff, shown with the resource.
+      const sentence = explainDiff(state, news, diff);
+      if (sentence) ctx.progress(sentence);
+      const { changes, replaces, deleteBeforeReplace } = diff;
       return { changes, replaces, deleteBeforeReplace };
     },
     async create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {

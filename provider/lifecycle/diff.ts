@@ -60,16 +60,8 @@ export function diffConnection(
     }
   }
 
-  if (private_ && olds.renewAt) {
-    const renewAfter = news.renewAfterSeconds;
-    const renewAt =
-      typeof renewAfter === "number" &&
-      renewAfter !== olds.renewAfterSeconds &&
-      olds.identityCreatedAt
-        ? renewalTime(olds.identityCreatedAt, renewAfter, olds.identityExpiresAt)
-        : olds.renewAt;
-    if (now.getTime() >= Date.parse(renewAt)) replaces.push("renewAt");
-  }
+  const renewAt = dueRenewal(olds, news);
+  if (renewAt && now.getTime() >= Date.parse(renewAt)) replaces.push("renewAt");
 
   for (const { property, stored: key } of IN_PLACE) {
     if (news[property] === UNKNOWN_VALUE || !sameJson(news[property], stored[key])) {
@@ -87,6 +79,25 @@ export function diffConnection(
   };
 }
 
-function isObserved(value: unknown): value is Observed {
+/**
+ * When a private connection is renewed under the new checked inputs: the stored `renewAt`, or,
+ * when `renewAfter` changed, the time it gives; undefined for a public connection or one
+ * without a renewal time.
+ */
+export function dueRenewal(
+  olds: ConnectionState,
+  news: Record<string, unknown>,
+): string | undefined {
+  if (olds.connectivity !== "private" || !olds.renewAt) return undefined;
+  const renewAfter = news.renewAfterSeconds;
+  return typeof renewAfter === "number" &&
+    renewAfter !== olds.renewAfterSeconds &&
+    olds.identityCreatedAt
+    ? renewalTime(olds.identityCreatedAt, renewAfter, olds.identityExpiresAt)
+    : olds.renewAt;
+}
+
+/** Whether the checked inputs' `observed` holds observations (not the unknown value). */
+export function isObserved(value: unknown): value is Observed {
   return typeof value === "object" && value !== null && "issuer" in value;
 }

@@ -22,7 +22,10 @@ function configured() {
   let last: (env: NodeJS.ProcessEnv) => unknown = () => undefined;
   const implementation = createImplementation((_urn, config) => {
     last = (env) => config.platformConfig(env);
-    return { now: () => new Date(0) } as LifecycleContext;
+    return {
+      now: () => new Date(0),
+      progress: (_line: string): void => undefined,
+    } as LifecycleContext;
   });
   const platformConfig = (env: NodeJS.ProcessEnv) => {
     void implementation.diff("id", {}, {});
