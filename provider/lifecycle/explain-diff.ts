@@ -82,7 +82,7 @@ function replaceReasons(
         clauses.push(
           `the cluster's service account signing keys changed (uploaded ${ids(olds.uploadedKeyIds)}, ` +
             `the cluster now signs with ${observed?.activeKeyId || "an unnamed key"}` +
-            `${observed ? ` and publishes ${ids(observed.signingKeyIds)}` : ""})`,
+            `${published(observed)})`,
         );
         break;
       case "renewAt":
@@ -143,11 +143,7 @@ function replaceOutcome(
 ): string[] {
   const connectivity = observed?.connectivity ?? olds.connectivity;
   const identity =
-    connectivity === "private"
-      ? ` with a new identity holding the cluster's current keys${
-          observed ? ` (${ids(observed.signingKeyIds)})` : ""
-        }`
-      : "";
+    connectivity === "private" ? " with a new identity holding the cluster's current keys" : "";
   const group = replaces.includes("group") ? ` in group ${show(news.group)}` : "";
   const oldCluster = olds.clusterId ? ` and unregisters cluster ${olds.clusterId}` : "";
   if (replaces.includes("clusterUid")) {
@@ -253,6 +249,12 @@ function storedOf(property: string): string {
 /** A value as JSON (strings quoted), `(unset)` when absent. */
 function show(value: unknown): string {
   return value === undefined || value === null ? UNSET : JSON.stringify(value);
+}
+
+/** ` and publishes ...`: the JWKS's key ids, when they are more than the one that signs. */
+function published(observed: Observed | undefined): string {
+  if (!observed || sameJson(observed.signingKeyIds, [observed.activeKeyId])) return "";
+  return ` and publishes ${ids(observed.signingKeyIds)}`;
 }
 
 /** Key ids as a list, or `none`. */

@@ -101,17 +101,54 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
   const urn = (name: string) =>
     `urn:pulumi:test::enforce-e2e::pulumi-nodejs:dynamic:EnforceClusterConnection::${name}`;
 
-  async function run(
-    what: "up" | "preview" | "refresh",
-  ): Promise<{ ops: ReturnType<typeof resourceOps>; summary: unknown; stdout: string }> {
+  /** What a run printed and the engine's events said. */
+  interface Run {
+    ops: ReturnType<typeof resourceOps>;
+    summary: unknown;
+    stdout: string;
+    /** What the CLI printed, stdout then stderr (`--diff` prints diagnostics on stderr). */
+    output: string;
+    events: EngineEvent[];
+  }
+
+  /** Runs the engine; a preview is `preview --diff` unless `diff` is false. */
+  async function run(what: "up" | "preview" | "refresh", diff = true): Promise<Run> {
     const events: EngineEvent[] = [];
     const onEvent = (e: EngineEvent) => events.push(e);
     if (what === "preview") {
-      const r = await t.stack.preview({ onEvent, diff: true });
-      return { ops: resourceOps(events), summary: r.changeSummary, stdout: r.stdout };
+      const r = await t.stack.preview({ onEvent, diff });
+      const output = `${r.stdout}\n${r.stderr}`;
+      return {
+        ops: resourceOps(events),
+        summary: r.changeSummary,
+        stdout: r.stdout,
+        output,
+        events,
+      };
     }
     const r = what === "up" ? await t.stack.up({ onEvent }) : await t.stack.refresh({ onEvent });
-    return { ops: resourceOps(events), summary: r.summary.resourceChanges, stdout: r.stdout };
+    const output = `${r.stdout}\n${r.stderr}`;
+    return {
+      ops: resourceOps(events),
+      summary: r.summary.resourceChanges,
+      stdout: r.stdout,
+      output,
+      events,
+    };
+  }
+
+  /**
+   * The sentences the provider logged with connection `name` to explain its diff (see
+   * provider/lifecycle/explain-diff.ts), each also checked to be in what the CLI printed.
+   */
+  function explained(r: Run, name: string): string[] {
+    const said = r.events
+      .map((e) => e.diagnosticEvent)
+      .filter((d) => d?.urn === urn(name) && d.severity === "info")
+      .map((d) => d!.message.trim())
+      .filter((message) => /^(replace|update in place): /.test(message));
+    for (const sentence of said) expect(r.output).toContain(sentence);
+    return said;
   }
 
   /** The operations on a connection in a run, e.g. ["replace"]; steps that did nothing excluded. */
@@ -163,6 +200,9 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     const preview = await run("preview");
     expect(preview.summary).toEqual({ same: 3 });
     expect(preview.ops.filter((o) => o.op !== "same")).toEqual([]);
+    // An unchanged connection says nothing.
+    expect(explained(preview, "private")).toEqual([]);
+    expect(explained(preview, "public")).toEqual([]);
 
     // No secret value anywhere in the exported state, and no credential in the provider code.
     // `pulumi stack export` as a user runs it (the automation API's exportStack adds
@@ -207,14 +247,22 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     expect(JSON.stringify(conn.outputs!.kubeconfig)).toContain("ciphertext");
   });
 
-  test("a rotated key: preview names signingKeyIds; up replaces without a gap; preview is clean again", async () => {
+  test("a rotated key: preview names signingKeyIds and the key ids; up replaces without a gap; preview is clean again", async () => {
     const before = await outputs();
+    const uploaded = (await t.stack.outputs()).privateSigningKeyIds?.value as string[];
     await control(env.ready, "/rotate-key", { cluster: "cluster-1" });
 
     const preview = await run("preview");
     const replace = preview.ops.find((o) => o.urn === urn("private") && o.op === "replace");
     expect(replace?.keys).toEqual(["signingKeyIds"]);
     expect(opsOn(preview.ops, "public")).toEqual([]);
+    // Without --diff, the sentence shows in the Diagnostics section, under the connection.
+    const plain = await run("preview", false);
+    const [said] = explained(plain, "private");
+    expect(said).toMatch(/^replace: the cluster's service account signing keys changed/);
+    expect(plain.stdout).toMatch(
+      /Diagnostics:\n\s+pulumi-nodejs:dynamic:EnforceClusterConnection \(private\):\n\s+replace: /,
+    );
 
     // Watch the installation through the whole replacement.
     const gaps: string[] = [];
@@ -245,11 +293,25 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     expect(gaps).toEqual([]);
 
     const after = await outputs();
+    // The preview said why, in words, with the uploaded and the new key ids.
+    const now = (await t.stack.outputs()).privateSigningKeyIds?.value as string[];
+    expect(now).not.toEqual(uploaded);
+    const [sentence, ...more] = explained(preview, "private");
+    expect(more).toEqual([]);
+    expect(sentence).toContain(
+      `replace: the cluster's service account signing keys changed (uploaded ${uploaded.join(", ")}, ` +
+        "the cluster now signs with ",
+    );
+    for (const id of now) expect(sentence).toContain(id);
+    expect(sentence).toContain("the agent is not reinstalled");
+    expect(explained(preview, "public")).toEqual([]);
     expect(after.privateClusterId).toBe(before.privateClusterId);
     expect(after.privateIdentityId).not.toBe(before.privateIdentityId);
     const identities = await platform.listIdentities({ childrenOf: enforce.group });
     expect(identities.map((i) => i.id)).toEqual([after.privateIdentityId]);
-    expect((await run("preview")).summary).toEqual({ same: 3 });
+    const clean = await run("preview");
+    expect(clean.summary).toEqual({ same: 3 });
+    expect(explained(clean, "private")).toEqual([]);
   });
 
   test('renewAfter "20s": after the window preview replaces on renewAt, and up renews', async () => {
@@ -279,6 +341,11 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     settings.public = { description: "connected by pulumi-enforce" };
     const preview = await run("preview");
     expect(opsOn(preview.ops, "public")).toEqual(["update"]);
+    expect(explained(preview, "public")).toEqual([
+      expect.stringContaining(
+        'update in place: description (unset) -> "connected by pulumi-enforce"',
+      ),
+    ]);
     const up = await run("up");
     expect(up.summary).toMatchObject({ update: 1, same: 2 });
     const [cluster] = await platform.listClusters({ id: (await outputs()).publicClusterId });

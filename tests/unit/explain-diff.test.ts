@@ -103,8 +103,8 @@ describe("explainDiff", () => {
     const n = news({}, { activeKeyId: "kid-2", signingKeyIds: ["kid-2"] });
     expect(explain(n)).toBe(
       "replace: the cluster's service account signing keys changed (uploaded kid-1, the cluster " +
-        "now signs with kid-2 and publishes kid-2); up registers the agent anew with a new identity " +
-        `holding the cluster's current keys (kid-2); ${SAME_INSTALLATION}.`,
+        "now signs with kid-2); up registers the agent anew with a new identity " +
+        `holding the cluster's current keys; ${SAME_INSTALLATION}.`,
     );
   });
 
@@ -113,7 +113,7 @@ describe("explainDiff", () => {
     expect(explain(news({}, {}, olds), olds)).toBe(
       "replace: the renewal time 2026-11-27T11:00:00Z has passed (the identity is renewed: a new " +
         "one is uploaded and the agent registers again); up registers the agent anew with a new " +
-        `identity holding the cluster's current keys (kid-1); ${SAME_INSTALLATION}.`,
+        `identity holding the cluster's current keys; ${SAME_INSTALLATION}.`,
     );
     // A shorter renewAfter: the renewal time it gives.
     const shorter = news({ renewAfter: "7d", renewAfterSeconds: 7 * 86400 });
@@ -126,7 +126,7 @@ describe("explainDiff", () => {
       'replace: group "0123456789abcdef0123456789abcdef01234567" -> ' +
         '"fedcba9876543210fedcba9876543210fedcba98" (the cluster is registered anew under the ' +
         'other group); up registers the agent anew in group "fedcba9876543210fedcba9876543210fedcba98" ' +
-        `with a new identity holding the cluster's current keys (kid-1); ${SAME_INSTALLATION}.`,
+        `with a new identity holding the cluster's current keys; ${SAME_INSTALLATION}.`,
     );
   });
 
@@ -149,7 +149,7 @@ describe("explainDiff", () => {
         '"kube-system-uid" -> "other-uid" (another kube-system namespace is another cluster); the ' +
         'agent namespace (remoteId "gulfstream-uid") no longer exists; also kubeconfig changed ' +
         "(not shown: it may hold credentials); up installs the agent in the cluster the kubeconfig " +
-        "now names and registers it with a new identity holding the cluster's current keys (kid-1); " +
+        "now names and registers it with a new identity holding the cluster's current keys; " +
         "then the old connection's delete uninstalls the agent from the cluster its stored " +
         "kubeconfig reaches and unregisters cluster " +
         "0123456789abcdef0123456789abcdef01234567/0123456789abcdef.",
@@ -164,8 +164,8 @@ describe("explainDiff", () => {
     expect(explain(news({}, { agentNamespaceUid: "new-uid" }))).toBe(
       'replace: the agent namespace\'s UID (remoteId) "gulfstream-uid" -> "new-uid" (the agent\'s ' +
         "namespace was created again: the installation is another one); up installs the agent " +
-        "again and registers it anew with a new identity holding the cluster's current keys " +
-        "(kid-1); then the old connection's delete removes what it still owns and unregisters " +
+        "again and registers it anew with a new identity holding the cluster's current keys" +
+        "; then the old connection's delete removes what it still owns and unregisters " +
         "cluster 0123456789abcdef0123456789abcdef01234567/0123456789abcdef.",
     );
   });
@@ -186,7 +186,6 @@ describe("explainDiff", () => {
     expect(sentence).toContain("the renewal time 2026-11-27T11:00:00Z has passed");
     expect(sentence).toContain('group "0123456789abcdef0123456789abcdef01234567" -> "fedcba98');
     expect(sentence).toContain('also description (unset) -> "new"');
-    expect(sentence).toContain("holding the cluster's current keys (kid-2, kid-3)");
     expect(sentence.split("\n")).toHaveLength(1);
   });
 
