@@ -115,6 +115,8 @@ function replaceReasons(
         );
         break;
       case "remoteId":
+        // In another cluster, another agent namespace goes without saying.
+        if (replaces.includes("clusterUid")) break;
         clauses.push(
           observed?.agentNamespaceUid
             ? `the agent namespace's UID (remoteId) ${show(olds.remoteId)} -> ` +

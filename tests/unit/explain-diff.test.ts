@@ -146,8 +146,8 @@ describe("explainDiff", () => {
     expect(explain(n)).toBe(
       'replace: the service account issuer "https://127.0.0.1:6443" -> "https://10.0.0.1:6443" ' +
         "(another issuer is another cluster); the kube-system namespace's UID (clusterUid) " +
-        '"kube-system-uid" -> "other-uid" (another kube-system namespace is another cluster); the ' +
-        'agent namespace (remoteId "gulfstream-uid") no longer exists; also kubeconfig changed ' +
+        '"kube-system-uid" -> "other-uid" (another kube-system namespace is another cluster); ' +
+        "also kubeconfig changed " +
         "(not shown: it may hold credentials); up installs the agent in the cluster the kubeconfig " +
         "now names and registers it with a new identity holding the cluster's current keys; " +
         "then the old connection's delete uninstalls the agent from the cluster its stored " +
@@ -167,6 +167,12 @@ describe("explainDiff", () => {
         "again and registers it anew with a new identity holding the cluster's current keys" +
         "; then the old connection's delete removes what it still owns and unregisters " +
         "cluster 0123456789abcdef0123456789abcdef01234567/0123456789abcdef.",
+    );
+  });
+
+  test("a deleted agent namespace: the remoteId that is gone", () => {
+    expect(explain(news({}, { agentNamespaceUid: "" }))).toMatch(
+      /^replace: the agent namespace \(remoteId "gulfstream-uid"\) no longer exists; up installs the agent again/,
     );
   });
 
