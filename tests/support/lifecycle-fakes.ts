@@ -5,6 +5,7 @@
  * test can assert what a step decided to do.
  */
 
+import { connectionState } from "./connection-fixtures";
 import type { CheckedInputs } from "../../provider/lifecycle/checked";
 import { UNKNOWN_VALUE } from "../../provider/inputs";
 import type { KubeClient, RequestOptions, Response } from "../../provider/kube/client";
@@ -295,42 +296,15 @@ export function checkedInputs(over: Partial<CheckedInputs> = {}): CheckedInputs 
 
 /** The stored state of a registered private connection {@link CONNECTION_ID}. */
 export function storedState(over: Partial<ConnectionState> = {}): ConnectionState {
-  return {
-    agentImages: {},
+  return connectionState({
     clusterId: `${GROUP}/cluster-old`,
-    clusterName: "prod",
-    clusterUid: "kube-system-uid",
     connectionId: CONNECTION_ID,
-    connectivity: "private",
-    enforcerOptions: {
-      enableCipCache: false,
-      namespaceEnforcementMode: "opt-in",
-      webhookFailOpen: false,
-    },
-    exposeIssuerDiscovery: false,
     group: GROUP,
-    identityCreatedAt: "2026-11-20T12:00:00Z",
-    identityExpiresAt: "2026-12-20T12:00:00Z",
     identityId: `${GROUP}/identity-old`,
-    inviteId: "",
     issuer: "https://issuer.cluster.example",
-    kubeconfig: "apiVersion: v1\nkind: Config\n",
-    ownsIssuerBinding: false,
     platform: { ...PLATFORM },
-    profiles: ["enforcer"],
-    registeredAt: "2026-11-20T12:00:05Z",
-    registrationTimeout: "5m",
-    registrationTimeoutSeconds: 300,
-    remoteId: "gulfstream-uid",
-    renewAfter: "25d",
-    renewAfterSeconds: 25 * 86400,
-    renewAt: "2026-12-15T12:00:00Z",
-    requestedConnectivity: "auto",
-    resourceUrn: "",
-    signingKeyIds: ["kid-1"],
-    uploadedKeyIds: ["kid-1"],
     ...over,
-  };
+  });
 }
 
 /** The agent namespace `gulfstream`, owned by `owner` (a connection id) or by no connection. */

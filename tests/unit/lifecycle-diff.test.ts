@@ -1,81 +1,9 @@
 import { diffConnection } from "../../provider/lifecycle/diff";
-import type { ConnectionState } from "../../provider/lifecycle/state";
 import { UNKNOWN_VALUE } from "../../provider/inputs";
 
+import { checkedNews as news, connectionState as state } from "../support/connection-fixtures";
+
 const NOW = new Date("2026-11-27T12:00:00Z");
-
-function state(over: Partial<ConnectionState> = {}): ConnectionState {
-  return {
-    agentImages: {},
-    clusterId: "0123456789abcdef0123456789abcdef01234567/0123456789abcdef",
-    clusterName: "prod",
-    clusterUid: "kube-system-uid",
-    connectionId: "aaaaaaaaaaaaaaaaaaaaaaaa",
-    connectivity: "private",
-    enforcerOptions: {
-      enableCipCache: false,
-      namespaceEnforcementMode: "opt-in",
-      webhookFailOpen: false,
-    },
-    exposeIssuerDiscovery: false,
-    group: "0123456789abcdef0123456789abcdef01234567",
-    identityCreatedAt: "2026-11-20T12:00:00Z",
-    identityExpiresAt: "2026-12-20T12:00:00Z",
-    identityId: "0123456789abcdef0123456789abcdef01234567/1111111111111111",
-    inviteId: "",
-    issuer: "https://127.0.0.1:6443",
-    kubeconfig: "apiVersion: v1\nkind: Config\n",
-    ownsIssuerBinding: false,
-    platform: { apiUrl: "https://api.example", issuerUrl: "https://issuer.example", caSha256: "" },
-    profiles: ["enforcer"],
-    registeredAt: "2026-11-20T12:00:05Z",
-    registrationTimeout: "5m",
-    registrationTimeoutSeconds: 300,
-    remoteId: "gulfstream-uid",
-    renewAfter: "25d",
-    renewAfterSeconds: 25 * 86400,
-    renewAt: "2026-12-15T12:00:00Z",
-    requestedConnectivity: "auto",
-    resourceUrn: "",
-    signingKeyIds: ["kid-1"],
-    uploadedKeyIds: ["kid-1"],
-    ...over,
-  };
-}
-
-/** Checked inputs matching `state()`, with what check observed. */
-function news(over: Record<string, unknown> = {}, observed: Record<string, unknown> = {}) {
-  const s = state();
-  return {
-    __provider: "code",
-    agentImages: s.agentImages,
-    clusterName: s.clusterName,
-    connectivity: s.requestedConnectivity,
-    enforcerOptions: s.enforcerOptions,
-    exposeIssuerDiscovery: s.exposeIssuerDiscovery,
-    group: s.group,
-    kubeconfig: s.kubeconfig,
-    platform: s.platform,
-    profiles: s.profiles,
-    registrationTimeout: s.registrationTimeout,
-    registrationTimeoutSeconds: s.registrationTimeoutSeconds,
-    renewAfter: s.renewAfter,
-    renewAfterSeconds: s.renewAfterSeconds,
-    observed:
-      observed === null
-        ? UNKNOWN_VALUE
-        : {
-            activeKeyId: "kid-1",
-            agentNamespaceUid: s.remoteId,
-            clusterUid: s.clusterUid,
-            connectivity: s.connectivity,
-            issuer: s.issuer,
-            signingKeyIds: s.signingKeyIds,
-            ...observed,
-          },
-    ...over,
-  };
-}
 
 describe("diffConnection", () => {
   test("unchanged inputs and cluster: no changes", () => {
