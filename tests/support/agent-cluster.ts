@@ -45,6 +45,18 @@ export interface AuditEvent {
 /** What a test does to the cluster: kubectl, installing the agent's objects, and reading back. */
 export function clusterOps(env: ReadyFile, cluster: Cluster, installer: AgentInstall) {
   const k = (args: string[], input?: string) => kubectl(env, cluster.kubeconfig, args, input);
+  /** Patches the agent's StatefulSet `meta-controlplane` (merge or strategic). */
+  const patchStatefulSet = (type: "merge" | "strategic", patch: unknown) =>
+    k([
+      "-n",
+      "gulfstream",
+      "patch",
+      "statefulset",
+      "meta-controlplane",
+      `--type=${type}`,
+      "-p",
+      JSON.stringify(patch),
+    ]);
   return {
     k,
     /** kubectl with the stand-in's bootstrap credential (the kubelet's). */
@@ -59,29 +71,11 @@ export function clusterOps(env: ReadyFile, cluster: Cluster, installer: AgentIns
     deleteNamespace: () => installer.deleteNamespace(),
     /** Adds a finalizer to the StatefulSet, so that a deletion waits for {@link releaseStatefulSet}. */
     async holdStatefulSet(): Promise<void> {
-      await k([
-        "-n",
-        "gulfstream",
-        "patch",
-        "statefulset",
-        "meta-controlplane",
-        "--type=merge",
-        "-p",
-        '{"metadata":{"finalizers":["example.invalid/hold"]}}',
-      ]);
+      await patchStatefulSet("merge", { metadata: { finalizers: ["example.invalid/hold"] } });
     },
     /** Removes the StatefulSet's finalizers, so a deletion they held completes. */
     async releaseStatefulSet(): Promise<void> {
-      await k([
-        "-n",
-        "gulfstream",
-        "patch",
-        "statefulset",
-        "meta-controlplane",
-        "--type=merge",
-        "-p",
-        '{"metadata":{"finalizers":null}}',
-      ]);
+      await patchStatefulSet("merge", { metadata: { finalizers: null } });
     },
     /** Edits the token the StatefulSet's `oidc-token` volume projects. */
     async setPlatformToken(audience: string, expirationSeconds: number): Promise<void> {
@@ -97,16 +91,7 @@ export function clusterOps(env: ReadyFile, cluster: Cluster, installer: AgentIns
           },
         },
       };
-      await k([
-        "-n",
-        "gulfstream",
-        "patch",
-        "statefulset",
-        "meta-controlplane",
-        "--type=strategic",
-        "-p",
-        JSON.stringify(patch),
-      ]);
+      await patchStatefulSet("strategic", patch);
     },
     /** The Events the agent reported (source enforce-agent), in no particular order. */
     async agentEvents(): Promise<KubeEvent[]> {
