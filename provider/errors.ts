@@ -236,11 +236,13 @@ export class PartialFailureError extends ProviderError {
     /** The state reached, as outputs. */
     public properties: Record<string, unknown>,
     cause: Error,
+    /** Whether the connection had been registered before (it was being updated). */
+    registered = false,
   ) {
     const fix =
       "run `pulumi up` again to finish it, or `pulumi destroy` to remove what was installed.";
     super(
-      `${cause.message} The connection was partly ${properties.clusterId ? "updated" : "created"} and is kept in the stack: ${fix}`,
+      `${cause.message} The connection was partly ${registered ? "updated" : "created"} and is kept in the stack: ${fix}`,
       { cause, fix },
     );
     this.causeCode = errorCode(cause);

@@ -11,7 +11,7 @@ import { UNCONFIGURED, configure, type ProviderConfig } from "./configure";
 import type { ProviderImplementation } from "./dynamic";
 import { PartialFailureError } from "./errors";
 import { applyConnection } from "./lifecycle/apply-connection";
-import type { CheckedInputs } from "./lifecycle/checked";
+import { resourceUrnOf, type CheckedInputs } from "./lifecycle/checked";
 import { defaultContext, type LifecycleContext } from "./lifecycle/context";
 import { deleteConnection } from "./lifecycle/delete-connection";
 import { diffConnection } from "./lifecycle/diff";
@@ -48,10 +48,10 @@ export function createImplementation(
     },
     check: (olds: Props | undefined, news: Props) =>
       checkConnection(olds ?? {}, news, {
-        agentPlatform: () => context(urnOf(news)).agentPlatform(),
+        agentPlatform: () => context(resourceUrnOf(news)).agentPlatform(),
       }),
     async diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
-      const ctx = context(urnOf(news));
+      const ctx = context(resourceUrnOf(news));
       const state = fromOutputs(olds);
       const diff = diffConnection(state, news, ctx.now());
       // What the CLI cannot show of a dynamic resource's diff, shown with the resource.
@@ -61,7 +61,7 @@ export function createImplementation(
       return { changes, replaces, deleteBeforeReplace };
     },
     async create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
-      const ctx = context(urnOf(inputs));
+      const ctx = context(resourceUrnOf(inputs));
       const connectionId = ctx.newConnectionId();
       const state = await keepProvider(inputs, () =>
         applyConnection(ctx, { connectionId, inputs: inputs as CheckedInputs }),
@@ -71,7 +71,7 @@ export function createImplementation(
     async update(id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
       const previous = fromOutputs(olds);
       const state = await keepProvider(news, () =>
-        applyConnection(context(urnOf(news)), {
+        applyConnection(context(resourceUrnOf(news)), {
           connectionId: previous.connectionId || id,
           inputs: news as CheckedInputs,
           previous,
@@ -91,10 +91,6 @@ export function createImplementation(
       await deleteConnection(context(state.resourceUrn), state);
     },
   };
-}
-
-function urnOf(inputs: Record<string, unknown>): string {
-  return typeof inputs.resourceUrn === "string" ? inputs.resourceUrn : "";
 }
 
 /**

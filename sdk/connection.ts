@@ -14,7 +14,7 @@ import {
   type Profile,
   type ResolvedConnectivity,
 } from "../provider/inputs";
-import { PROGRAM_OUTPUTS, outputSpec } from "../provider/lifecycle/properties";
+import { PROGRAM_OUTPUTS, STATE_KEY, isShown, outputSpec } from "../provider/lifecycle/properties";
 
 export type {
   AgentImageName,
@@ -226,15 +226,30 @@ export class EnforceClusterConnection extends pulumi.dynamic.Resource {
         resourceName: name,
         // Nor its URN, which the provider's progress messages are shown with.
         resourceUrn: pulumi.createUrn(name, RESOURCE_TOKEN, opts?.parent),
-        // The outputs, listed so that they exist. One that is also an input is listed even when
-        // not given; until the connection is created, it holds the given value.
+        // The outputs stored at the top level, listed so that they exist. One that is also an
+        // input is listed even when not given; until the connection is created, it holds the
+        // given value.
         ...Object.fromEntries(
-          PROGRAM_OUTPUTS.map((p) => [p, outputSpec(p).kind === "both" ? given[p] : undefined]),
+          PROGRAM_OUTPUTS.filter(isShown).map((p) => [
+            p,
+            outputSpec(p).kind === "both" ? given[p] : undefined,
+          ]),
         ),
+        // The rest, which state keeps where the CLI does not show them.
+        [STATE_KEY]: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: [...SECRET_INPUTS] }),
       undefined,
       RESOURCE_TYPE,
     );
+    const hidden = (this as unknown as Record<string, pulumi.Output<Record<string, unknown>>>)[
+      STATE_KEY
+    ];
+    for (const property of PROGRAM_OUTPUTS.filter((p) => !isShown(p))) {
+      Object.defineProperty(this, property, {
+        value: hidden!.apply((state) => state?.[property]),
+        enumerable: true,
+      });
+    }
   }
 }

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { sortKeys } from "../util/json";
 import { checkCluster, type ClusterFacts, type Problem } from "../checks/cluster-checks";
 import {
   agentPlatformOf,
@@ -25,7 +24,7 @@ import {
   type NormalizedInputs,
   type ReadFile,
 } from "../inputs";
-import { OBSERVED_KEY, type CheckedInputs, type Observed } from "./checked";
+import { checkedInputs, resourceUrnOf, type CheckedInputs, type Observed } from "./checked";
 
 /**
  * The input the SDK adds to carry the Pulumi resource name, which a dynamic provider's `check` is
@@ -69,8 +68,9 @@ export async function checkConnection(
   news: Record<string, unknown>,
   deps: CheckDependencies = {},
 ): Promise<ConnectionCheckResult> {
-  const { [RESOURCE_NAME_INPUT]: resourceName, [RESOURCE_URN_INPUT]: resourceUrn, ...raw } = news;
-  const urn = typeof resourceUrn === "string" && resourceUrn !== UNKNOWN_VALUE ? resourceUrn : "";
+  const { [RESOURCE_NAME_INPUT]: resourceName, ...raw } = news;
+  delete raw[RESOURCE_URN_INPUT];
+  const urn = resourceUrnOf(news);
   const readFile = deps.readFile ?? readFileUtf8;
   const validated = validateInputs(raw, {
     resourceName: typeof resourceName === "string" ? resourceName : "",
@@ -82,7 +82,7 @@ export async function checkConnection(
   const platform = platformSettings(deps);
   if ("failure" in platform) return { inputs: news, failures: [platform.failure] };
   const checked = (observed: Observed | typeof UNKNOWN_VALUE) =>
-    withObserved(inputs, observed, platform.summary, urn);
+    checkedInputs(inputs, observed, platform.summary, urn);
 
   // During preview the kubeconfig of a cluster created in the same stack is not known yet: pass
   // everything through, and leave the observations unknown too, so preview of a new stack works.
@@ -168,19 +168,6 @@ function observe(facts: ClusterFacts): Observed {
 
 function defaultAgentPlatform(): AgentPlatform {
   return agentPlatformOf(resolvePlatformConfig({}));
-}
-
-/**
- * The inputs with `observed`, the platform settings and the URN added, top-level keys sorted
- * (nested ones already are).
- */
-function withObserved(
-  inputs: NormalizedInputs,
-  observed: Observed | typeof UNKNOWN_VALUE,
-  platform: PlatformSummary,
-  resourceUrn: string,
-): CheckedInputs {
-  return sortKeys<CheckedInputs>({ ...inputs, [OBSERVED_KEY]: observed, platform, resourceUrn });
 }
 
 /** The kubeconfig's contents, for redaction; `""` if a path can no longer be read. */

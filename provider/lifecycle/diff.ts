@@ -6,7 +6,7 @@
  * @module
  */
 
-import { OBSERVED_KEY, type Observed } from "./checked";
+import { observedOf } from "./checked";
 import { UNKNOWN_VALUE } from "../inputs";
 import { sameJson } from "../util/json";
 import { IN_PLACE, REPLACING_INPUTS, storedKey } from "./properties";
@@ -44,13 +44,15 @@ export function diffConnection(
   const stored = olds as unknown as Record<string, unknown>;
   // An input not known yet may turn out the same: an update, until it is known.
   for (const property of REPLACING_INPUTS) {
-    if (news[property] === UNKNOWN_VALUE) updates.push(property);
-    else if (!sameJson(news[property], stored[storedKey(property)])) replaces.push(property);
+    if (news[storedKey(property)] === UNKNOWN_VALUE) updates.push(property);
+    else if (!sameJson(news[storedKey(property)], stored[storedKey(property)])) {
+      replaces.push(property);
+    }
   }
 
-  const observed = news[OBSERVED_KEY];
+  const observed = observedOf(news);
   const private_ = olds.connectivity === "private";
-  if (isObserved(observed)) {
+  if (observed) {
     if (observed.issuer !== olds.issuer) replaces.push("issuer");
     if (olds.clusterUid && observed.clusterUid !== olds.clusterUid) replaces.push("clusterUid");
     if (olds.remoteId && observed.agentNamespaceUid !== olds.remoteId) replaces.push("remoteId");
@@ -64,7 +66,7 @@ export function diffConnection(
   if (renewAt && now.getTime() >= Date.parse(renewAt)) replaces.push("renewAt");
 
   for (const { property, stored: key } of IN_PLACE) {
-    if (news[property] === UNKNOWN_VALUE || !sameJson(news[property], stored[key])) {
+    if (news[key] === UNKNOWN_VALUE || !sameJson(news[key], stored[key])) {
       updates.push(property);
     }
   }
@@ -95,9 +97,4 @@ export function dueRenewal(
     olds.identityCreatedAt
     ? renewalTime(olds.identityCreatedAt, renewAfter, olds.identityExpiresAt)
     : olds.renewAt;
-}
-
-/** Whether the checked inputs' `observed` holds observations (not the unknown value). */
-export function isObserved(value: unknown): value is Observed {
-  return typeof value === "object" && value !== null && "issuer" in value;
 }

@@ -10,8 +10,8 @@
 import { INPUTS, UNKNOWN_VALUE, inputSpec, type InputProperty } from "../inputs";
 import { containsUnknown } from "../inputs/values";
 import { isRecord, sameJson } from "../util/json";
-import { OBSERVED_KEY, type Observed } from "./checked";
-import { dueRenewal, isObserved, type ConnectionDiff } from "./diff";
+import { observedOf, type Observed } from "./checked";
+import { dueRenewal, type ConnectionDiff } from "./diff";
 import { OUTPUTS, storedKey } from "./properties";
 import type { ConnectionState } from "./state";
 
@@ -35,9 +35,9 @@ export function explainDiff(
 ): string | undefined {
   const { replaces, updates } = diff;
   if (replaces.length === 0 && updates.length === 0) return undefined;
-  const observed = isObserved(news[OBSERVED_KEY]) ? news[OBSERVED_KEY] : undefined;
+  const observed = observedOf(news);
   const unknown = updates.filter(
-    (p) => p !== "clusterId" && containsUnknown(news[p], UNKNOWN_VALUE),
+    (p) => p !== "clusterId" && containsUnknown(news[storedOf(p)], UNKNOWN_VALUE),
   );
   const changed = updates.filter((p) => p !== "clusterId" && !unknown.includes(p));
 
@@ -185,7 +185,7 @@ function settingChange(
   }
   const reason = why ? reasonOf(property) : undefined;
   const oldValue = property === "platform" ? olds.platform : stored[storedOf(property)];
-  return `${fieldChanges(property, oldValue, news[property]).join(", ")}${
+  return `${fieldChanges(property, oldValue, news[storedOf(property)]).join(", ")}${
     reason ? ` (${reason})` : ""
   }`;
 }

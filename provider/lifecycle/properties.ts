@@ -38,11 +38,24 @@ export interface OutputSpec<T> {
   /** Added to the checked inputs by `check`, and compared by `diff` when it has an `update`. */
   checked?: boolean;
   /**
+   * Stored at the top level of the state, where the CLI shows it, because `check` puts the same
+   * value under the same name in the checked inputs (`./checked.ts`): a preview then shows it
+   * changed only when it changes. Everything else is kept under {@link STATE_KEY}, hidden: a
+   * value only an apply produces would otherwise show as removed in every replacement's preview.
+   */
+  shown?: boolean;
+  /**
    * What a change does. For the properties that are not `checked`, `diff` sees the change in
    * what `check` observed in the cluster.
    */
   update?: Update;
 }
+
+/**
+ * The state key of what is not {@link OutputSpec.shown}. The CLI hides every key that starts
+ * with `__` at any depth (`IsInternalPropertyKey`).
+ */
+export const STATE_KEY = "__state";
 
 const text = (value: unknown): string => (typeof value === "string" ? value : "");
 const flag = (value: unknown): boolean => value === true;
@@ -62,18 +75,21 @@ export const OUTPUTS = {
   /** Resolved connectivity (the `connectivity` input as given is `requestedConnectivity`). */
   connectivity: {
     kind: "both",
+    shown: true,
     read: (value: unknown): ResolvedConnectivity => (value === "public" ? "public" : "private"),
     update: replaces("the agent proves the cluster's identity another way"),
   },
   /** The service account issuer. */
   issuer: {
     kind: "output",
+    shown: true,
     read: text,
     update: replaces("another issuer is another cluster"),
   },
   /** Key ids the issuer's JWKS published when the connection was last applied, sorted. */
   signingKeyIds: {
     kind: "output",
+    shown: true,
     read: strings,
     update: replaces(
       "private connections: the uploaded keys no longer verify the cluster's tokens (compared with uploadedKeyIds)",
@@ -90,6 +106,7 @@ export const OUTPUTS = {
   /** UID of the `kube-system` Namespace: which cluster this is. */
   clusterUid: {
     kind: "state",
+    shown: true,
     read: text,
     update: replaces("another kube-system namespace is another cluster"),
   },
@@ -122,6 +139,7 @@ export const OUTPUTS = {
   /** The platform settings installed for the agent (ConfigMap `gulfstream/config-platform`). */
   platform: {
     kind: "output",
+    shown: true,
     read: platformSummary,
     checked: true,
     update: inPlace(
@@ -151,6 +169,11 @@ export function outputSpec(property: OutputProperty): OutputSpec<unknown> {
 export const PROGRAM_OUTPUTS: readonly OutputProperty[] = OUTPUT_PROPERTIES.filter(
   (property) => outputSpec(property).kind !== "state",
 );
+
+/** Whether `property` is stored at the top level of the state (else under {@link STATE_KEY}). */
+export function isShown(property: OutputProperty): boolean {
+  return outputSpec(property).shown === true;
+}
 
 /** The state key an input is stored under. */
 export function storedKey(property: InputProperty): string {

@@ -1,12 +1,12 @@
 /**
  * `read` (refresh): what became of the connection. When the agent namespace or the platform
  * registration is gone, the connection is reported missing (an empty id), so the next
- * `pulumi up` creates it again; otherwise the signing keys and the registration's fields are
- * refreshed from the cluster and the platform.
+ * `pulumi up` creates it again; otherwise the registration's fields are refreshed from the
+ * platform. The signing key ids are not refreshed: state keeps those the connection was applied
+ * with, so that a preview shows a rotation as old and new key ids.
  * @module
  */
 
-import { checkCluster } from "../checks/cluster-checks";
 import { ClusterUnreachableError } from "../errors";
 import { KubeError } from "../kube/errors";
 import type { KubeClient } from "../kube/client";
@@ -32,7 +32,7 @@ export async function readConnection(
     if (registeredElsewhere(ctx, state)) return state;
     const [cluster] = await platform.listClusters({ id: state.clusterId });
     if (!registrationStands(ctx, state, cluster)) return undefined;
-    return await refresh(kube, state, cluster);
+    return refresh(state, cluster);
   } finally {
     kube?.close();
     await platform.close();
@@ -102,23 +102,11 @@ function registrationStands(
   return false;
 }
 
-/**
- * The state with what may have changed outside Pulumi read back: the signing keys from the
- * cluster (kept when discovery fails), the registration's settings from the platform.
- */
-async function refresh(
-  kube: KubeClient,
-  state: ConnectionState,
-  cluster: Cluster,
-): Promise<ConnectionState> {
-  const { facts } = await checkCluster(kube, {
-    connectivity: state.requestedConnectivity,
-    exposeIssuerDiscovery: state.exposeIssuerDiscovery,
-  });
+/** The state with the registration's settings, which may change outside Pulumi, read back. */
+function refresh(state: ConnectionState, cluster: Cluster): ConnectionState {
   const settings = settingsOf(cluster);
   const refreshed: ConnectionState = {
     ...state,
-    signingKeyIds: facts.issuer ? [...facts.signingKeyIds].sort() : state.signingKeyIds,
     registeredAt: cluster.registered,
     clusterName: settings.clusterName,
     profiles: settings.profiles,

@@ -7,10 +7,11 @@
 
 import type { RegistrationIds } from "../errors";
 import { INPUT_PROPERTIES, inputSpec, type InputSpec, type NormalizedInputs } from "../inputs";
-import { sortKeys } from "../util/json";
-import type { CheckedInputs } from "./checked";
+import { isRecord, sortKeys } from "../util/json";
 import {
   OUTPUT_PROPERTIES,
+  STATE_KEY,
+  isShown,
   outputSpec,
   storedKey,
   type OutputProperty,
@@ -38,9 +39,20 @@ function isOptional(spec: InputSpec<unknown>): boolean {
   return spec.default === undefined && spec.defaultOf === undefined && spec.required === undefined;
 }
 
-/** The state with keys sorted and no `undefined` anywhere (dropped), as plain JSON. */
+/**
+ * The state as stored, plain JSON with keys sorted and no `undefined` anywhere (dropped): the
+ * inputs and the {@link isShown} outputs at the top level, the other outputs under
+ * {@link STATE_KEY}.
+ */
 export function toOutputs(state: ConnectionState): Record<string, unknown> {
-  return sortKeys(JSON.parse(JSON.stringify(state)) as Record<string, unknown>);
+  const flat = JSON.parse(JSON.stringify(state)) as Record<string, unknown>;
+  const hidden: Record<string, unknown> = {};
+  for (const property of OUTPUT_PROPERTIES) {
+    if (isShown(property) || !(property in flat)) continue;
+    hidden[property] = flat[property];
+    delete flat[property];
+  }
+  return sortKeys({ ...flat, [STATE_KEY]: hidden });
 }
 
 /** `t` as RFC 3339 in UTC, whole seconds (what the platform and a reader expect). */
@@ -64,8 +76,13 @@ export function renewalTime(
   return rfc3339(Number.isFinite(expires) ? Math.min(due, expires) : due);
 }
 
-/** Reads stored outputs back (tolerating what older versions or a partial create left out). */
-export function fromOutputs(outs: Record<string, unknown>): ConnectionState {
+/**
+ * Reads stored outputs back, tolerating what older versions or a partial create left out
+ * (earlier versions kept every output at the top level).
+ */
+export function fromOutputs(stored: Record<string, unknown>): ConnectionState {
+  const hidden = stored[STATE_KEY];
+  const outs = { ...stored, ...(isRecord(hidden) ? hidden : {}) };
   const state: Record<string, unknown> = {};
   for (const property of INPUT_PROPERTIES) {
     const spec = inputSpec(property);
@@ -115,19 +132,6 @@ export function initialState(
   }
   state.connectionId = connectionId;
   return state as unknown as ConnectionState;
-}
-
-/** The normalized inputs inside checked inputs (dropping `observed` and the engine's keys). */
-export function normalizedOf(checked: CheckedInputs | Record<string, unknown>): NormalizedInputs {
-  const c = checked as Record<string, unknown>;
-  const inputs: Record<string, unknown> = {};
-  for (const property of INPUT_PROPERTIES) {
-    if (c[property] !== undefined) inputs[property] = c[property];
-    if (inputSpec(property).duration) {
-      inputs[`${property}Seconds`] = c[`${property}Seconds`];
-    }
-  }
-  return inputs as unknown as NormalizedInputs;
 }
 
 /** The ids an error about this connection carries, for programs that read them. */

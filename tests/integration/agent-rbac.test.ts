@@ -16,6 +16,7 @@ import {
   stopOwnEnv,
   type OwnEnv,
 } from "../support/env";
+import { flatOutputs } from "../support/connection-fixtures";
 import { at } from "../support/fixture";
 
 /**
@@ -151,12 +152,12 @@ describe("the agent acts with the rights the connection installed", () => {
     // Restored by hand, as an operator would: no reinstall, the agent retries and registers.
     await setSecretRules(role.rules);
     const created = await creating;
-    expect(created.outs).toMatchObject({ inviteId: "" });
+    expect(flatOutputs(created.outs)).toMatchObject({ inviteId: "" });
     const registered = await eventually("the agent to register", async () => {
       const s = status();
       return s?.state === "registered" ? s : undefined;
     });
-    expect(registered.clusterId).toBe((created.outs as { clusterId: string }).clusterId);
+    expect(registered.clusterId).toBe(flatOutputs(created.outs).clusterId as string);
     expect(await enforceClusters()).toMatchObject([{ id: registered.clusterId }]);
     // Nothing was installed again: only one apply of the Role, by the connection.
     expect(progress.filter((l) => l.startsWith("applying "))).toHaveLength(1);

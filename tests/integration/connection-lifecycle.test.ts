@@ -1,12 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EnforceSection } from "../../local/platform-services";
-import type { CheckedInputs, Observed } from "../../provider/lifecycle/checked";
+import { observedOf, type CheckedInputs } from "../../provider/lifecycle/checked";
 import { PartialFailureError } from "../../provider/errors";
 import { createImplementation } from "../../provider/impl";
 import { listObjects } from "../../provider/install/uninstall";
 import { MANAGED_SELECTOR } from "../../provider/install/ownership";
 import { KubeClient } from "../../provider/kube/client";
+import { OUTPUT_PROPERTIES, isShown } from "../../provider/lifecycle/properties";
 import { STATE_KEYS } from "../../provider/lifecycle/state";
 import { PlatformClient, type Cluster } from "../../provider/platform";
 import type { AuditClient, AuditEntry } from "../../local/platform";
@@ -24,6 +25,7 @@ import {
   stopOwnEnv,
   type OwnEnv,
 } from "../support/env";
+import { flatOutputs } from "../support/connection-fixtures";
 import { at } from "../support/fixture";
 
 /**
@@ -91,8 +93,12 @@ describe("EnforceClusterConnection lifecycle", () => {
   /** Every output present, plain JSON (no undefined, functions or class instances). */
   function expectCompleteOutputs(outs: unknown): void {
     expect(outs).toEqual(JSON.parse(JSON.stringify(outs)));
-    const o = outs as Record<string, unknown>;
+    const o = flatOutputs(outs);
     for (const key of STATE_KEYS) expect([key, o[key] !== undefined]).toEqual([key, true]);
+    // What only an apply produces is kept where the CLI does not show it.
+    const top = Object.keys(outs as object);
+    for (const key of OUTPUT_PROPERTIES)
+      expect([key, top.includes(key)]).toEqual([key, isShown(key)]);
     expect(o.clusterId).not.toBe("");
     expect(o.registeredAt).not.toBe("");
     expect(o.inviteId).toBe("");
@@ -211,11 +217,11 @@ describe("EnforceClusterConnection lifecycle", () => {
 
   test("public: installs, registers, updates in place, refreshes, and deletes webhooks first leaving nothing", async () => {
     const inputs = await checked(1, { exposeIssuerDiscovery: true, description: "first" });
-    expect((inputs.observed as { connectivity: string }).connectivity).toBe("public");
+    expect(inputs.connectivity).toBe("public");
     const { id, outs } = await create(inputs);
 
     const remoteId = await namespaceUid(1);
-    expect(outs).toMatchObject({
+    expect(flatOutputs(outs)).toMatchObject({
       connectionId: id,
       connectivity: "public",
       identityId: "",
@@ -306,7 +312,10 @@ describe("EnforceClusterConnection lifecycle", () => {
     expect(diff).toMatchObject({ changes: true, replaces: [] });
     const updated = await provider.update(id, outs, news);
     expectCompleteOutputs(updated.outs);
-    expect(updated.outs).toMatchObject({ clusterId: outs.clusterId, description: "second" });
+    expect(flatOutputs(updated.outs)).toMatchObject({
+      clusterId: outs.clusterId,
+      description: "second",
+    });
     const [after] = await clustersIn();
     expect(after).toMatchObject({
       id: outs.clusterId,
@@ -324,7 +333,10 @@ describe("EnforceClusterConnection lifecycle", () => {
     const read = await provider.read(id, updated.outs);
     expect(read.id).toBe(id);
     expectCompleteOutputs(read.props);
-    expect(read.props).toMatchObject({ description: "second", clusterId: outs.clusterId });
+    expect(flatOutputs(read.props)).toMatchObject({
+      description: "second",
+      clusterId: outs.clusterId,
+    });
 
     await provider.delete(id, read.props);
     await expectNothingLeft(1);
@@ -347,13 +359,13 @@ describe("EnforceClusterConnection lifecycle", () => {
   test("private: a rotated key replaces the connection without a gap, leaving one identity", async () => {
     const inputs = await checked(0);
     const first = await create(inputs);
-    expect(first.outs).toMatchObject({ connectivity: "private" });
+    expect(flatOutputs(first.outs)).toMatchObject({ connectivity: "private" });
     const [identity] = await identitiesIn();
-    expect(identity?.id).toBe(first.outs.identityId);
+    expect(identity?.id).toBe(flatOutputs(first.outs).identityId);
     expect(
       JSON.parse(identity!.static!.issuerKeys).keys.map((k: { kid: string }) => k.kid),
     ).toEqual(first.outs.signingKeyIds);
-    const renewIn = Date.parse(first.outs.renewAt as string) - Date.now();
+    const renewIn = Date.parse(flatOutputs(first.outs).renewAt as string) - Date.now();
     expect(renewIn).toBeGreaterThan(24 * 24 * 3600 * 1000);
     expect(renewIn).toBeLessThanOrEqual(25 * 24 * 3600 * 1000);
 
@@ -363,9 +375,9 @@ describe("EnforceClusterConnection lifecycle", () => {
     // Without --keep-old: the JWKS lists the new key only.
     await control(env.ready, "/rotate-key", { cluster: "cluster-1" });
     const rotated = await checked(0);
-    const observed = rotated.observed as Observed;
+    const observed = observedOf(rotated)!;
     expect(observed.signingKeyIds).toEqual([observed.activeKeyId]);
-    expect(first.outs.uploadedKeyIds).not.toContain(observed.activeKeyId);
+    expect(flatOutputs(first.outs).uploadedKeyIds).not.toContain(observed.activeKeyId);
     expect(await provider.diff(first.id, first.outs, rotated)).toEqual({
       changes: true,
       replaces: ["signingKeyIds"],
@@ -373,7 +385,7 @@ describe("EnforceClusterConnection lifecycle", () => {
     });
 
     // The engine's replacement: create the new connection, then delete the old one.
-    const remoteId = first.outs.remoteId as string;
+    const remoteId = flatOutputs(first.outs).remoteId as string;
     const watch = watchInstallation(0, remoteId);
     const apiAuditBefore = apiAudit(0).length;
     const platformAuditBefore = (await audit()).length;
@@ -384,7 +396,7 @@ describe("EnforceClusterConnection lifecycle", () => {
         `uploaded the cluster's signing keys (${observed.activeKeyId}), which verify the token it issues now (key ${observed.activeKeyId})`,
       ),
     );
-    expect(second.outs.uploadedKeyIds).toEqual([observed.activeKeyId]);
+    expect(flatOutputs(second.outs).uploadedKeyIds).toEqual([observed.activeKeyId]);
     await provider.delete(first.id, first.outs);
     const { gaps, samples } = await watch.end();
     expect(samples).toBeGreaterThan(3);
@@ -402,13 +414,20 @@ describe("EnforceClusterConnection lifecycle", () => {
       ),
     ).toEqual([]);
 
-    expect(second.outs).toMatchObject({ clusterId: first.outs.clusterId, remoteId });
-    expect(second.outs.identityId).not.toBe(first.outs.identityId);
+    expect(flatOutputs(second.outs)).toMatchObject({
+      clusterId: flatOutputs(first.outs).clusterId,
+      remoteId,
+    });
+    expect(flatOutputs(second.outs).identityId).not.toBe(flatOutputs(first.outs).identityId);
     expect(second.outs.signingKeyIds).not.toEqual(first.outs.signingKeyIds);
     // The replacement registered with the new JWKS; the old identity is gone.
-    expect((await identitiesIn()).map((i) => i.id)).toEqual([second.outs.identityId]);
+    expect((await identitiesIn()).map((i) => i.id)).toEqual([flatOutputs(second.outs).identityId]);
     expect(await clustersIn()).toMatchObject([
-      { id: first.outs.clusterId, remoteId, identityId: second.outs.identityId },
+      {
+        id: flatOutputs(first.outs).clusterId,
+        remoteId,
+        identityId: flatOutputs(second.outs).identityId,
+      },
     ]);
     expect(
       (await labelled(0)).every(
@@ -429,7 +448,7 @@ describe("EnforceClusterConnection lifecycle", () => {
       replaces: ["group"],
       deleteBeforeReplace: false,
     });
-    const watch = watchInstallation(1, first.outs.remoteId as string);
+    const watch = watchInstallation(1, flatOutputs(first.outs).remoteId as string);
     const second = await create(moved);
     await provider.delete(first.id, first.outs);
     const { gaps, samples } = await watch.end();
@@ -438,10 +457,14 @@ describe("EnforceClusterConnection lifecycle", () => {
     // the agent and its webhooks never do.
     expect(gaps.filter((g) => g !== "registration")).toEqual([]);
     expect(await clustersIn()).toMatchObject([
-      { id: second.outs.clusterId, group: enforce.teamGroup, remoteId: first.outs.remoteId },
+      {
+        id: flatOutputs(second.outs).clusterId,
+        group: enforce.teamGroup,
+        remoteId: flatOutputs(first.outs).remoteId,
+      },
     ]);
     const inTeam = await platform.listIdentities({ childrenOf: enforce.teamGroup });
-    expect(inTeam.map((i) => i.id)).toEqual([second.outs.identityId]);
+    expect(inTeam.map((i) => i.id)).toEqual([flatOutputs(second.outs).identityId]);
     expect(await identitiesIn()).toEqual([]);
 
     await provider.delete(second.id, second.outs);
@@ -452,8 +475,8 @@ describe("EnforceClusterConnection lifecycle", () => {
   test("private: renewAfter passes → replace on renewAt, not before", async () => {
     const inputs = await checked(0, { renewAfter: "5s" });
     const first = await create(inputs);
-    const renewAt = Date.parse(first.outs.renewAt as string);
-    expect(renewAt - Date.parse(first.outs.identityCreatedAt as string)).toBe(5000);
+    const renewAt = Date.parse(flatOutputs(first.outs).renewAt as string);
+    expect(renewAt - Date.parse(flatOutputs(first.outs).identityCreatedAt as string)).toBe(5000);
 
     // Just before the renewal time: nothing to do.
     const unchanged = await checked(0, { renewAfter: "5s" });
@@ -473,8 +496,8 @@ describe("EnforceClusterConnection lifecycle", () => {
     });
     const second = await create(news);
     await provider.delete(first.id, first.outs);
-    expect(Date.parse(second.outs.renewAt as string)).toBeGreaterThan(renewAt);
-    expect((await identitiesIn()).map((i) => i.id)).toEqual([second.outs.identityId]);
+    expect(Date.parse(flatOutputs(second.outs).renewAt as string)).toBeGreaterThan(renewAt);
+    expect((await identitiesIn()).map((i) => i.id)).toEqual([flatOutputs(second.outs).identityId]);
     expect(await clustersIn()).toHaveLength(1);
 
     await provider.delete(second.id, second.outs);
@@ -486,13 +509,13 @@ describe("EnforceClusterConnection lifecycle", () => {
     const first = await create(inputs);
 
     // Unregistered in Enforce by hand.
-    await platform.deleteCluster(first.outs.clusterId as string);
+    await platform.deleteCluster(flatOutputs(first.outs).clusterId as string);
     expect(await provider.read(first.id, first.outs)).toEqual({ id: "", props: {} });
     // The next `up` creates it again, taking over the installation and cleaning up the
     // identity of the connection that was dropped from state.
     const second = await create(await checked(0));
-    expect(second.outs.remoteId).toBe(first.outs.remoteId);
-    expect((await identitiesIn()).map((i) => i.id)).toEqual([second.outs.identityId]);
+    expect(flatOutputs(second.outs).remoteId).toBe(flatOutputs(first.outs).remoteId);
+    expect((await identitiesIn()).map((i) => i.id)).toEqual([flatOutputs(second.outs).identityId]);
 
     // The agent namespace deleted by hand.
     await kubectl(env.ready, cluster(0).kubeconfig, [
@@ -502,14 +525,16 @@ describe("EnforceClusterConnection lifecycle", () => {
       "--wait=true",
     ]);
     expect(await provider.read(second.id, second.outs)).toEqual({ id: "", props: {} });
-    expect(progress.join("\n")).toContain(`cluster ${second.outs.clusterId as string}`);
+    expect(progress.join("\n")).toContain(
+      `cluster ${flatOutputs(second.outs).clusterId as string}`,
+    );
     const third = await create(await checked(0));
-    expect(third.outs.remoteId).not.toBe(second.outs.remoteId);
+    expect(flatOutputs(third.outs).remoteId).not.toBe(flatOutputs(second.outs).remoteId);
 
     await provider.delete(third.id, third.outs);
     // What the dropped connection left in Enforce (named in read's message) is removed by hand.
-    await platform.deleteCluster(second.outs.clusterId as string);
-    await platform.deleteIdentity(second.outs.identityId as string);
+    await platform.deleteCluster(flatOutputs(second.outs).clusterId as string);
+    await platform.deleteIdentity(flatOutputs(second.outs).identityId as string);
     await expectNothingLeft(0);
   });
 
@@ -562,7 +587,7 @@ describe("EnforceClusterConnection lifecycle", () => {
     const done = await provider.update(partial.id, partial.properties, news);
     expectCompleteOutputs(done.outs);
     expect((await identitiesIn()).map((i) => i.id)).toEqual([
-      (done.outs as { identityId: string }).identityId,
+      flatOutputs(done.outs).identityId as string,
     ]);
     expect(invitesLeft(await audit())).toBe(0);
 

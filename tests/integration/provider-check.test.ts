@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { inspect } from "node:util";
 import { parse, stringify } from "yaml";
 import { checkConnection } from "../../provider/lifecycle/check-connection";
-import type { CheckedInputs } from "../../provider/lifecycle/checked";
+import { observedOf, type CheckedInputs } from "../../provider/lifecycle/checked";
 import { checkCluster, type CheckOptions } from "../../provider/checks/cluster-checks";
 import { verifyClusterToken } from "../../provider/checks/token-verification";
 import { UNKNOWN_VALUE } from "../../provider/inputs";
@@ -106,7 +106,7 @@ describe.each(env.clusters.map((c) => [c.name, c] as const))(
       expect(failures).toEqual([]);
       const checked = inputs as CheckedInputs;
       const kids = await jwksKids(cluster);
-      expect(checked.observed).toEqual({
+      expect(observedOf(checked)).toEqual({
         activeKeyId: expect.any(String),
         agentNamespaceUid: await namespaceUid(cluster, "gulfstream"),
         clusterUid: await namespaceUid(cluster, "kube-system"),
@@ -114,9 +114,17 @@ describe.each(env.clusters.map((c) => [c.name, c] as const))(
         issuer: cluster.issuer,
         signingKeyIds: kids,
       });
-      expect(kids).toContain(checked.observed !== UNKNOWN_VALUE && checked.observed.activeKeyId);
-      // Defaults applied, the carrier of the resource name consumed, the engine's key left alone.
-      expect(checked).toMatchObject({ clusterName: "conn", connectivity: "auto", group: GROUP });
+      expect(kids).toContain(observedOf(checked)?.activeKeyId);
+      // Defaults applied, the carrier of the resource name consumed, the engine's key left alone;
+      // what was observed under the names of the outputs it becomes, as state has them.
+      expect(checked).toMatchObject({
+        clusterName: "conn",
+        connectivity: "private",
+        group: GROUP,
+        issuer: cluster.issuer,
+        requestedConnectivity: "auto",
+        signingKeyIds: kids,
+      });
       expect(checked).not.toHaveProperty("resourceName");
       expect(checked).not.toHaveProperty("__provider");
     });
@@ -265,7 +273,7 @@ describe("check against cluster-1 (more)", () => {
       news(cluster, { exposeIssuerDiscovery: true }),
     );
     expect(failures).toEqual([]);
-    expect((inputs as CheckedInputs).observed).toMatchObject({ connectivity: "public" });
+    expect(inputs).toMatchObject({ connectivity: "public", requestedConnectivity: "auto" });
   });
 
   test.each(["kubeconfig", "context", "connectivity", "exposeIssuerDiscovery"])(
@@ -277,8 +285,9 @@ describe("check against cluster-1 (more)", () => {
       expect(result.failures).toEqual([]);
       expect(requests).toEqual([]);
       expect(result.inputs).toMatchObject({
-        [property]: UNKNOWN_VALUE,
-        observed: UNKNOWN_VALUE,
+        [property === "connectivity" ? "requestedConnectivity" : property]: UNKNOWN_VALUE,
+        issuer: UNKNOWN_VALUE,
+        signingKeyIds: UNKNOWN_VALUE,
         clusterName: "conn",
       });
     },

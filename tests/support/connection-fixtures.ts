@@ -3,7 +3,8 @@
  * `check` of the same intent produces. The diff, explain and lifecycle-step tests start from
  * these and override what their case changes.
  */
-import { UNKNOWN_VALUE } from "../../provider/inputs";
+import { INPUT_PROPERTIES, UNKNOWN_VALUE, type NormalizedInputs } from "../../provider/inputs";
+import { checkedInputs, type Observed } from "../../provider/lifecycle/checked";
 import type { ConnectionState } from "../../provider/lifecycle/state";
 
 /** The stored state of a registered private connection in group `0123…4567`. */
@@ -47,17 +48,18 @@ export function connectionState(over: Partial<ConnectionState> = {}): Connection
 }
 
 /**
- * Checked inputs of the same intent as `base`, with what check observed (matching `base`
- * unless `observed` says otherwise; `null`: not observed, as in a preview with unknown inputs).
+ * Checked inputs of the same intent as `base`, as `check` builds them, with what check observed
+ * (matching `base` unless `observed` says otherwise; `null`: not observed, as in a preview with
+ * unknown inputs). `over` changes inputs by their input names (`connectivity` is the requested
+ * one); any other key it has replaces that key of the checked inputs.
  */
 export function checkedNews(
   over: Record<string, unknown> = {},
-  observed: Record<string, unknown> | null = {},
+  observed: Partial<Observed> | null = {},
   base: ConnectionState = connectionState(),
 ): Record<string, unknown> {
   const s = base;
-  return {
-    __provider: "code",
+  const inputs: Record<string, unknown> = {
     agentImages: s.agentImages,
     clusterName: s.clusterName,
     connectivity: s.requestedConnectivity,
@@ -65,25 +67,43 @@ export function checkedNews(
     exposeIssuerDiscovery: s.exposeIssuerDiscovery,
     group: s.group,
     kubeconfig: s.kubeconfig,
-    platform: s.platform,
     profiles: s.profiles,
     registrationTimeout: s.registrationTimeout,
     registrationTimeoutSeconds: s.registrationTimeoutSeconds,
     renewAfter: s.renewAfter,
     renewAfterSeconds: s.renewAfterSeconds,
-    resourceUrn: s.resourceUrn,
-    observed:
-      observed === null
-        ? UNKNOWN_VALUE
-        : {
-            activeKeyId: s.signingKeyIds[0] ?? "",
-            agentNamespaceUid: s.remoteId,
-            clusterUid: s.clusterUid,
-            connectivity: s.connectivity,
-            issuer: s.issuer,
-            signingKeyIds: s.signingKeyIds,
-            ...observed,
-          },
-    ...over,
   };
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(over)) {
+    const input = (INPUT_PROPERTIES as readonly string[]).includes(key.replace(/Seconds$/, ""));
+    (input ? inputs : rest)[key] = value;
+  }
+  const seen: Observed | typeof UNKNOWN_VALUE =
+    observed === null
+      ? UNKNOWN_VALUE
+      : {
+          activeKeyId: s.signingKeyIds[0] ?? "",
+          agentNamespaceUid: s.remoteId,
+          clusterUid: s.clusterUid,
+          connectivity: s.connectivity,
+          issuer: s.issuer,
+          signingKeyIds: s.signingKeyIds,
+          ...observed,
+        };
+  const checked = checkedInputs(
+    inputs as unknown as NormalizedInputs,
+    seen,
+    s.platform,
+    s.resourceUrn,
+  );
+  return { __provider: "code", ...checked, ...rest };
+}
+
+/**
+ * Stored outputs with what state keeps under `__state` lifted to the top level, for reading
+ * them in tests (the provider still gets the outputs as stored).
+ */
+export function flatOutputs(outs: unknown): Record<string, unknown> {
+  const o = outs as Record<string, unknown>;
+  return { ...o, ...(o.__state as Record<string, unknown> | undefined) };
 }

@@ -5,9 +5,8 @@
  * test can assert what a step decided to do.
  */
 
-import { connectionState } from "./connection-fixtures";
+import { checkedNews, connectionState } from "./connection-fixtures";
 import type { CheckedInputs } from "../../provider/lifecycle/checked";
-import { UNKNOWN_VALUE } from "../../provider/inputs";
 import type { KubeClient, RequestOptions, Response } from "../../provider/kube/client";
 import { KubeStatusError } from "../../provider/kube/errors";
 import { collectionPath, KINDS, kindOf, objectPath } from "../../provider/install/kinds";
@@ -268,30 +267,17 @@ export const PLATFORM = {
   issuerUrl: "https://issuer.example",
 };
 
-/** Checked inputs of a connection in {@link GROUP}. */
-export function checkedInputs(over: Partial<CheckedInputs> = {}): CheckedInputs {
-  return {
-    agentImages: {},
-    clusterName: "prod",
-    connectivity: "auto",
-    enforcerOptions: {
-      enableCipCache: false,
-      namespaceEnforcementMode: "opt-in",
-      webhookFailOpen: false,
-    },
-    exposeIssuerDiscovery: false,
-    group: GROUP,
-    kubeconfig: "apiVersion: v1\nkind: Config\n",
-    profiles: ["enforcer"],
-    registrationTimeout: "5m",
-    registrationTimeoutSeconds: 300,
-    renewAfter: "25d",
-    renewAfterSeconds: 25 * 86400,
-    observed: UNKNOWN_VALUE,
+/**
+ * Checked inputs of a connection in {@link GROUP} that asks for `auto` connectivity, as a
+ * preview with the cluster not observed gives them; `over` as in {@link checkedNews}.
+ */
+export function checkedInputs(over: Record<string, unknown> = {}): CheckedInputs {
+  const base = connectionState({
+    requestedConnectivity: "auto",
     platform: { ...PLATFORM },
     resourceUrn: "urn:pulumi:dev::app::pulumi-enforce:index:EnforceClusterConnection::prod",
-    ...over,
-  };
+  });
+  return checkedNews(over, null, base) as unknown as CheckedInputs;
 }
 
 /** The stored state of a registered private connection {@link CONNECTION_ID}. */

@@ -53,7 +53,13 @@ describe("check before the cluster checks", () => {
       const connect = failingConnect("must not be called");
       const result = await checkConnection({}, news({ [property]: UNKNOWN_VALUE }), { connect });
       expect(result.failures).toEqual([]);
-      expect(result.inputs).toMatchObject({ [property]: UNKNOWN_VALUE, observed: UNKNOWN_VALUE });
+      expect(result.inputs).toMatchObject({
+        [property === "connectivity" ? "requestedConnectivity" : property]: UNKNOWN_VALUE,
+        clusterUid: UNKNOWN_VALUE,
+        connectivity: UNKNOWN_VALUE,
+        issuer: UNKNOWN_VALUE,
+        signingKeyIds: UNKNOWN_VALUE,
+      });
       expect(connect).not.toHaveBeenCalled();
     },
   );

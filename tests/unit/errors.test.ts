@@ -196,7 +196,7 @@ describe("one error convention", () => {
 });
 
 describe("PartialFailureError", () => {
-  const properties = { clusterId: "" };
+  const properties = { __state: { clusterId: "" } };
 
   test("keeps the cause's code in its reasons", () => {
     const cause = new KubeUnreachableError(
@@ -211,6 +211,11 @@ describe("PartialFailureError", () => {
       `${cause.message} The connection was partly created and is kept in the stack: ` +
         "run `pulumi up` again to finish it, or `pulumi destroy` to remove what was installed.",
     );
+  });
+
+  test("says updated when the connection had been registered", () => {
+    const err = new PartialFailureError("0123", properties, new Error("boom."), true);
+    expect(err.message).toMatch(/^boom\. The connection was partly updated and is kept/);
   });
 
   test("every coded cause keeps its code", () => {

@@ -586,9 +586,8 @@ describe("applyConnection: the steps in order, one partial-failure wrapper", () 
     expect(partial.id).toBe(CONNECTION_ID);
     expect(partial.reasons).toEqual(["listing failed."]);
     expect(partial.properties).toMatchObject({
-      clusterId: `${GROUP}/cluster-1`,
-      inviteId: "",
       connectivity: "public",
+      __state: { clusterId: `${GROUP}/cluster-1`, inviteId: "" },
     });
     expect(partial.message).toContain("partly updated");
     expect(kube.closed && platform.closed).toBe(true);
@@ -602,7 +601,9 @@ describe("applyConnection: the steps in order, one partial-failure wrapper", () 
     run.changed = true;
     run.state.remoteId = "r";
     const wrapped = partialFailure(run, cause) as PartialFailureError;
-    expect(wrapped.properties).toMatchObject({ remoteId: "r", connectionId: CONNECTION_ID });
+    expect(wrapped.properties).toMatchObject({
+      __state: { remoteId: "r", connectionId: CONNECTION_ID },
+    });
     expect(wrapped.cause).toBe(cause);
   });
 });

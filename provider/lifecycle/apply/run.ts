@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { CheckedInputs } from "../checked";
+import { normalizedOf, resourceUrnOf, type CheckedInputs } from "../checked";
 import type { ClusterFacts } from "../../checks/cluster-checks";
 import { PartialFailureError } from "../../errors";
 import type { NormalizedInputs } from "../../inputs";
@@ -21,7 +21,7 @@ import {
 import type { LifecycleContext } from "../context";
 import { sameJson } from "../../util/json";
 import { toOutputs, type ConnectionState } from "../state";
-import { initialState, normalizedOf } from "../state";
+import { initialState } from "../state";
 
 /** What `applyConnection` applies. */
 export interface ApplyRequest {
@@ -102,7 +102,7 @@ export async function startRun(
   const { connectionId, previous } = req;
   const inputs = normalizedOf(req.inputs);
   const state = initialState(connectionId, inputs, previous);
-  state.resourceUrn = typeof req.inputs.resourceUrn === "string" ? req.inputs.resourceUrn : "";
+  state.resourceUrn = resourceUrnOf(req.inputs);
   const agentPlatform = ctx.agentPlatform();
   const installedPlatform = summarizePlatform(agentPlatform);
   const move = platformMove(previous, installedPlatform);
@@ -151,5 +151,6 @@ export function ownerOf(run: ConnectionRun): { connectionId: string; clusterName
  */
 export function partialFailure(run: ConnectionRun | undefined, err: unknown): unknown {
   if (!run?.changed) return err;
-  return new PartialFailureError(run.connectionId, toOutputs(run.state), err as Error);
+  const registered = run.state.clusterId !== "";
+  return new PartialFailureError(run.connectionId, toOutputs(run.state), err as Error, registered);
 }
