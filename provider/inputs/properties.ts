@@ -185,3 +185,13 @@ export type NormalizedInputs = {
     ? `${K}Seconds`
     : never]: number;
 };
+
+/** The key a duration input's length in seconds is kept under, next to its text. */
+export function secondsKey(property: InputProperty): `${InputProperty}Seconds` {
+  return `${property}Seconds`;
+}
+
+/** The keys of the durations' lengths in seconds, derived from their text, sorted. */
+export const SECONDS_KEYS: readonly string[] = INPUT_PROPERTIES.filter(
+  (property) => inputSpec(property).duration,
+).map(secondsKey);

@@ -12,6 +12,7 @@ import {
   INPUTS,
   INPUT_PROPERTIES,
   inputSpec,
+  secondsKey,
   type InputProperty,
   type NormalizedInputs,
 } from "./properties";
@@ -230,13 +231,13 @@ function normalized(
     const spec = inputSpec(property);
     if (unknown.includes(property)) {
       inputs[property] = raw[property];
-      if (spec.duration) inputs[`${property}Seconds`] = UNKNOWN_VALUE;
+      if (spec.duration) inputs[secondsKey(property)] = UNKNOWN_VALUE;
     } else if (spec.duration) {
       const defaultText = spec.default as string;
       const { text, seconds } =
         (checked[property] as CheckedDuration | undefined) ?? defaultDuration(defaultText);
       inputs[property] = text;
-      inputs[`${property}Seconds`] = seconds;
+      inputs[secondsKey(property)] = seconds;
     } else if (checked[property] !== undefined) {
       inputs[property] = checked[property];
     } else if (spec.default !== undefined) {

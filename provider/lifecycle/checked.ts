@@ -4,15 +4,17 @@
  * (`./state.ts`), because the CLI shows a replacement during a preview as the old state against
  * these, and an update as the old checked inputs against these (docs/engine-display.md): the
  * inputs under the names state keeps them by, what `check` observed in the cluster under the
- * names of the outputs it becomes, the platform settings; and what only the provider reads under
- * {@link CHECK_KEY}, which the CLI never shows.
+ * names of the outputs it becomes, the platform settings; and what only the provider reads (the
+ * durations' lengths in seconds among it) under {@link CHECK_KEY}, which the CLI never shows.
  * @module
  */
 
 import {
   INPUT_PROPERTIES,
+  SECONDS_KEYS,
   UNKNOWN_VALUE,
   inputSpec,
+  secondsKey,
   type NormalizedInputs,
   type ResolvedConnectivity,
 } from "../inputs";
@@ -49,7 +51,7 @@ type Unknown = typeof UNKNOWN_VALUE;
  * What only the provider reads in the checked inputs. Like the observed values of
  * {@link CheckedInputs}, each string is the unknown value when `check` could not observe.
  */
-export interface CheckNotes {
+export interface CheckNotes extends Partial<Record<`${string}Seconds`, number>> {
   activeKeyId: string;
   agentNamespaceUid: string;
   /** The resource's URN when the SDK passed one (`""` otherwise). */
@@ -76,8 +78,10 @@ export function checkedInputs(
   resourceUrn: string,
 ): CheckedInputs {
   const stored: Record<string, unknown> = {};
+  const seconds: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(inputs)) {
-    stored[isInputKey(key) ? storedKey(key) : key] = value;
+    if (SECONDS_KEYS.includes(key)) seconds[key] = value;
+    else stored[isInputKey(key) ? storedKey(key) : key] = value;
   }
   const seen = observed === UNKNOWN_VALUE ? undefined : observed;
   const or = <T>(value: T | undefined): T | Unknown => (seen ? (value as T) : UNKNOWN_VALUE);
@@ -89,6 +93,7 @@ export function checkedInputs(
     platform,
     signingKeyIds: or(seen?.signingKeyIds),
     [CHECK_KEY]: {
+      ...seconds,
       activeKeyId: or(seen?.activeKeyId),
       agentNamespaceUid: or(seen?.agentNamespaceUid),
       resourceUrn,
@@ -122,12 +127,14 @@ export function resourceUrnOf(inputs: Record<string, unknown>): string {
 
 /** The normalized inputs inside checked inputs, under their input names. */
 export function normalizedOf(checked: Record<string, unknown>): NormalizedInputs {
+  const notes = notesOf(checked);
   const inputs: Record<string, unknown> = {};
   for (const property of INPUT_PROPERTIES) {
     const value = checked[storedKey(property)];
     if (value !== undefined) inputs[property] = value;
     if (inputSpec(property).duration) {
-      inputs[`${property}Seconds`] = checked[`${property}Seconds`];
+      const key = secondsKey(property);
+      inputs[key] = notes[key as keyof CheckNotes];
     }
   }
   return inputs as unknown as NormalizedInputs;

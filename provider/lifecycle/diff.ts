@@ -6,7 +6,7 @@
  * @module
  */
 
-import { observedOf } from "./checked";
+import { normalizedOf, observedOf } from "./checked";
 import { UNKNOWN_VALUE } from "../inputs";
 import { sameJson } from "../util/json";
 import { IN_PLACE, REPLACING_INPUTS, storedKey } from "./properties";
@@ -91,7 +91,7 @@ export function dueRenewal(
   news: Record<string, unknown>,
 ): string | undefined {
   if (olds.connectivity !== "private" || !olds.renewAt) return undefined;
-  const renewAfter = news.renewAfterSeconds;
+  const renewAfter = normalizedOf(news).renewAfterSeconds;
   return typeof renewAfter === "number" &&
     renewAfter !== olds.renewAfterSeconds &&
     olds.identityCreatedAt

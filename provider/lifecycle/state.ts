@@ -6,7 +6,14 @@
  */
 
 import type { RegistrationIds } from "../errors";
-import { INPUT_PROPERTIES, inputSpec, type InputSpec, type NormalizedInputs } from "../inputs";
+import {
+  INPUT_PROPERTIES,
+  SECONDS_KEYS,
+  inputSpec,
+  secondsKey,
+  type InputSpec,
+  type NormalizedInputs,
+} from "../inputs";
 import { isRecord, sortKeys } from "../util/json";
 import {
   OUTPUT_PROPERTIES,
@@ -30,7 +37,7 @@ export const STATE_KEYS: readonly (keyof ConnectionState)[] = [
   ...INPUT_PROPERTIES.flatMap((property) => {
     const spec = inputSpec(property);
     if (isOptional(spec)) return [];
-    return spec.duration ? [storedKey(property), `${property}Seconds`] : [storedKey(property)];
+    return spec.duration ? [storedKey(property), secondsKey(property)] : [storedKey(property)];
   }),
   ...OUTPUT_PROPERTIES,
 ].sort() as (keyof ConnectionState)[];
@@ -41,14 +48,14 @@ function isOptional(spec: InputSpec<unknown>): boolean {
 
 /**
  * The state as stored, plain JSON with keys sorted and no `undefined` anywhere (dropped): the
- * inputs and the {@link isShown} outputs at the top level, the other outputs under
- * {@link STATE_KEY}.
+ * inputs and the {@link isShown} outputs at the top level; under {@link STATE_KEY} the other
+ * outputs and the durations' lengths in seconds (derived from the text next to them).
  */
 export function toOutputs(state: ConnectionState): Record<string, unknown> {
   const flat = JSON.parse(JSON.stringify(state)) as Record<string, unknown>;
   const hidden: Record<string, unknown> = {};
-  for (const property of OUTPUT_PROPERTIES) {
-    if (isShown(property) || !(property in flat)) continue;
+  for (const property of [...OUTPUT_PROPERTIES.filter((p) => !isShown(p)), ...SECONDS_KEYS]) {
+    if (!(property in flat)) continue;
     hidden[property] = flat[property];
     delete flat[property];
   }
@@ -90,8 +97,8 @@ export function fromOutputs(stored: Record<string, unknown>): ConnectionState {
     const value = readInput(spec, outs[key]);
     if (value !== undefined) state[key] = value;
     if (spec.duration) {
-      const seconds = outs[`${property}Seconds`];
-      state[`${property}Seconds`] = typeof seconds === "number" ? seconds : 0;
+      const seconds = outs[secondsKey(property)];
+      state[secondsKey(property)] = typeof seconds === "number" ? seconds : 0;
     }
   }
   for (const property of OUTPUT_PROPERTIES) {
@@ -127,7 +134,7 @@ export function initialState(
   for (const property of INPUT_PROPERTIES) {
     if (given[property] !== undefined) state[storedKey(property)] = given[property];
     if (inputSpec(property).duration) {
-      state[`${property}Seconds`] = given[`${property}Seconds`];
+      state[secondsKey(property)] = given[secondsKey(property)];
     }
   }
   state.connectionId = connectionId;

@@ -118,6 +118,10 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     if (what === "preview") {
       const r = await t.stack.preview({ onEvent, diff });
       const output = `${r.stdout}\n${r.stderr}`;
+      require("node:fs").appendFileSync(
+        "/tmp/e2e-previews.txt",
+        `\n===== preview diff=${diff}\n${output}`,
+      );
       return {
         ops: resourceOps(events),
         summary: r.changeSummary,
