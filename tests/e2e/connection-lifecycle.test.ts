@@ -119,7 +119,6 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
       const r = await t.stack.preview({ onEvent, diff });
       const output = `${r.stdout}\n${r.stderr}`;
       require("node:fs").appendFileSync(
-        "/tmp/e2e-previews.txt",
         `\n===== preview diff=${diff}\n${output}`,
       );
       return {
