@@ -118,9 +118,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     if (what === "preview") {
       const r = await t.stack.preview({ onEvent, diff });
       const output = `${r.stdout}\n${r.stderr}`;
-      require("node:fs").appendFileSync(
-        `\n===== preview diff=${diff}\n${output}`,
-      );
+      require("node:fs").appendFileSync(`\n===== preview diff=${diff}\n${output}`);
       return {
         ops: resourceOps(events),
         summary: r.changeSummary,

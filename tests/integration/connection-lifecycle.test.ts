@@ -232,7 +232,7 @@ describe("EnforceClusterConnection lifecycle", () => {
     });
     const [registered] = await clustersIn();
     expect(registered).toMatchObject({
-      id: outs.clusterId,
+      id: flatOutputs(outs).clusterId,
       remoteId,
       identityId: "",
       name: "conn-2",
@@ -241,7 +241,7 @@ describe("EnforceClusterConnection lifecycle", () => {
     // The emulator verified the agent's token against the anonymously fetched JWKS.
     expect(readStatusFile(at(enforce.agents, 1).statusFile)).toMatchObject({
       state: "registered",
-      clusterId: outs.clusterId,
+      clusterId: flatOutputs(outs).clusterId,
     });
     // The stand-in acted as the agent: its kubelet credential only read the StatefulSet and
     // minted the ServiceAccount's tokens; everything else was the agent's own token, under the
@@ -313,12 +313,12 @@ describe("EnforceClusterConnection lifecycle", () => {
     const updated = await provider.update(id, outs, news);
     expectCompleteOutputs(updated.outs);
     expect(flatOutputs(updated.outs)).toMatchObject({
-      clusterId: outs.clusterId,
+      clusterId: flatOutputs(outs).clusterId,
       description: "second",
     });
     const [after] = await clustersIn();
     expect(after).toMatchObject({
-      id: outs.clusterId,
+      id: flatOutputs(outs).clusterId,
       description: "second",
       enforcerOptions: { webhookFailOpen: true },
     });
@@ -335,7 +335,7 @@ describe("EnforceClusterConnection lifecycle", () => {
     expectCompleteOutputs(read.props);
     expect(flatOutputs(read.props)).toMatchObject({
       description: "second",
-      clusterId: outs.clusterId,
+      clusterId: flatOutputs(outs).clusterId,
     });
 
     await provider.delete(id, read.props);
@@ -577,7 +577,7 @@ describe("EnforceClusterConnection lifecycle", () => {
     expect(partial.reasons.length).toBe(1);
     // Kept for the engine: the provider, and what was created so far.
     expect(partial.properties.__provider).toBe("serialized provider");
-    expect(partial.properties.clusterId).toBe("");
+    expect(flatOutputs(partial.properties).clusterId).toBe("");
     expect(partial.properties).toEqual(JSON.parse(JSON.stringify(partial.properties)));
     expect(await namespaceUid(0)).toBeDefined();
 

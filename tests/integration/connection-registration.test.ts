@@ -15,6 +15,7 @@ import {
   stopOwnEnv,
   type OwnEnv,
 } from "../support/env";
+import { flatOutputs } from "../support/connection-fixtures";
 import { at } from "../support/fixture";
 
 /**
@@ -126,15 +127,15 @@ describe("EnforceClusterConnection registration wait", () => {
       const news = await checked();
       expect((await provider.diff(partial.id, partial.properties, news)).changes).toBe(true);
       const done = await provider.update(partial.id, partial.properties, news);
-      expect(done.outs).toMatchObject({ inviteId: "", connectionId: partial.id });
-      expect((done.outs as { clusterId: string }).clusterId).not.toBe("");
+      expect(flatOutputs(done.outs)).toMatchObject({ inviteId: "", connectionId: partial.id });
+      expect(flatOutputs(done.outs).clusterId).not.toBe("");
 
       const platform = platformClient();
       try {
         // Exactly one identity: the one created by the failed attempt was replaced and deleted.
         expect(
           (await platform.listIdentities({ childrenOf: enforce.group })).map((i) => i.id),
-        ).toEqual([(done.outs as { identityId: string }).identityId]);
+        ).toEqual([flatOutputs(done.outs).identityId]);
         await provider.delete(partial.id, done.outs);
         expect(await platform.listClusters({ descendantsOf: enforce.group })).toEqual([]);
         expect(await platform.listIdentities({ childrenOf: enforce.group })).toEqual([]);
