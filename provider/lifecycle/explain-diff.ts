@@ -185,7 +185,7 @@ function settingChange(
   }
   const reason = why ? reasonOf(property) : undefined;
   const oldValue = property === "platform" ? olds.platform : stored[storedOf(property)];
-  return `${fieldChanges(property, oldValue, news[storedOf(property)]).join(", ")}${
+  return `${fieldChanges(labelOf(property), oldValue, news[storedOf(property)]).join(", ")}${
     reason ? ` (${reason})` : ""
   }`;
 }
@@ -242,6 +242,15 @@ function reasonOf(property: string): string | undefined {
 
 function isInput(property: string): property is InputProperty {
   return property in INPUTS;
+}
+
+/**
+ * How a property is named: an input state keeps under another name by both, as the CLI shows
+ * the stored one (`requestedConnectivity (the connectivity input)`).
+ */
+function labelOf(property: string): string {
+  const stored = storedOf(property);
+  return stored === property ? property : `${stored} (the ${property} input)`;
 }
 
 function storedOf(property: string): string {

@@ -139,7 +139,10 @@ describe("explainDiff", () => {
       'registrationTimeout "5m" -> "10m" (it only bounds the next wait for registration)',
     ],
     [{ exposeIssuerDiscovery: true }, "exposeIssuerDiscovery false -> true"],
-    [{ connectivity: "private" }, 'connectivity "auto" -> "private"'],
+    [
+      { connectivity: "private" },
+      'requestedConnectivity (the connectivity input) "auto" -> "private" (only what it resolves to counts',
+    ],
     [{ renewAfter: "20d", renewAfterSeconds: 20 * 86400 }, 'renewAfter "25d" -> "20d"'],
     [
       { platform: { ...state().platform, apiUrl: "https://api.other.example" } },
