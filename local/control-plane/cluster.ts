@@ -240,8 +240,10 @@ export class LocalCluster {
       "--profiling=false",
       "--v=1",
     ];
-    if (this.issuer !== this.apiServerUrl && this.opts.issuerMode !== "disabled") {
-      // Tokens say the cluster-local issuer, but the keys are served here.
+    if (this.issuer !== this.directUrl && this.opts.issuerMode !== "disabled") {
+      // The issuer is not this API server's own address (it is the cluster-local name, or the
+      // latency proxy in front): say where clients fetch the keys, or the discovery document
+      // would name the advertised address and port, going around the proxy.
       args.push(`--service-account-jwks-uri=${this.apiServerUrl}/openid/v1/jwks`);
     }
     return args;
