@@ -63,6 +63,7 @@ class DelayLine {
   private timer: NodeJS.Timeout | undefined;
   private paused = false;
   private ended = false;
+  private stopped = false;
 
   constructor(
     private readonly src: net.Socket,
@@ -90,6 +91,7 @@ class DelayLine {
 
   /** Drops what is queued and the timer (the connection is being torn down). */
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.queue.length = 0;
@@ -98,6 +100,7 @@ class DelayLine {
   }
 
   private push(item: Item): void {
+    if (this.stopped) return;
     item.due = performance.now() + this.latencyMs;
     if (this.latencyMs === 0 && this.head === this.queue.length) {
       this.deliver(item);
@@ -163,6 +166,49 @@ interface Pair {
   lines: [DelayLine, DelayLine];
 }
 
+/** The buffer bound `opts` asks for, once the options are checked. */
+function checkOptions(opts: LatencyProxyOptions): number {
+  if (!Number.isFinite(opts.latencyMs) || opts.latencyMs < 0) {
+    throw new TypeError(`latencyMs must be a number of milliseconds >= 0, got ${opts.latencyMs}`);
+  }
+  const maxBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
+  if (!Number.isInteger(maxBytes) || maxBytes < 1) {
+    throw new TypeError(`maxBufferedBytes must be a positive whole number, got ${maxBytes}`);
+  }
+  return maxBytes;
+}
+
+/** Connects `client` to the target through two delay lines; the pair is in `pairs` until both close. */
+function pairUp(
+  client: net.Socket,
+  opts: LatencyProxyOptions,
+  maxBytes: number,
+  pairs: Set<Pair>,
+): void {
+  const upstream = net.connect({
+    host: opts.targetHost ?? "127.0.0.1",
+    port: opts.targetPort,
+    allowHalfOpen: true,
+    noDelay: true,
+  });
+  const pair: Pair = {
+    client,
+    upstream,
+    lines: [
+      new DelayLine(client, upstream, opts.latencyMs, maxBytes),
+      new DelayLine(upstream, client, opts.latencyMs, maxBytes),
+    ],
+  };
+  pairs.add(pair);
+  const forget = () => {
+    if (!client.destroyed || !upstream.destroyed) return;
+    pair.lines.forEach((l) => l.stop());
+    pairs.delete(pair);
+  };
+  client.on("close", forget);
+  upstream.on("close", forget);
+}
+
 /**
  * Starts a proxy on 127.0.0.1 that forwards each connection to `targetHost:targetPort` with
  * `latencyMs` added each way. The upstream connection is made when a client connects; when it is
@@ -170,39 +216,11 @@ interface Pair {
  * @throws TypeError when `latencyMs` or `maxBufferedBytes` is not usable.
  */
 export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<LatencyProxy> {
-  const { latencyMs } = opts;
-  if (!Number.isFinite(latencyMs) || latencyMs < 0) {
-    throw new TypeError(`latencyMs must be a number of milliseconds >= 0, got ${latencyMs}`);
-  }
-  const maxBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
-  if (!Number.isInteger(maxBytes) || maxBytes < 1) {
-    throw new TypeError(`maxBufferedBytes must be a positive whole number, got ${maxBytes}`);
-  }
+  const maxBytes = checkOptions(opts);
   const pairs = new Set<Pair>();
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
-    const upstream = net.connect({
-      host: opts.targetHost ?? "127.0.0.1",
-      port: opts.targetPort,
-      allowHalfOpen: true,
-      noDelay: true,
-    });
-    const pair: Pair = {
-      client,
-      upstream,
-      lines: [
-        new DelayLine(client, upstream, latencyMs, maxBytes),
-        new DelayLine(upstream, client, latencyMs, maxBytes),
-      ],
-    };
-    pairs.add(pair);
-    const forget = () => {
-      if (!client.destroyed || !upstream.destroyed) return;
-      pair.lines.forEach((l) => l.stop());
-      pairs.delete(pair);
-    };
-    client.on("close", forget);
-    upstream.on("close", forget);
-  });
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) =>
+    pairUp(client, opts, maxBytes, pairs),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, "127.0.0.1", () => {
