@@ -13,6 +13,7 @@ const USAGE = `usage: enforce-local <command> [flags]
 commands:
   up --dir DIR [--clusters N] [--issuer-mode NAME=MODE ...]
      [--identity-max-lifetime DURATION] [--no-agents] [--emulators M]
+     [--latency-ms MS]
       start N local clusters (default 1), the Enforce emulator and one agent
       stand-in per cluster, and run in the foreground until SIGINT/SIGTERM;
       DIR/ready.json appears once everything is ready.
@@ -25,6 +26,9 @@ commands:
       A stand-in learns where the platform is only from what a connection
       installed in its cluster, and acts with a kubelet's bootstrap
       credential (the cluster's agentKubeconfig) and the agent's own tokens.
+      MS (0 to 10000) puts a loopback TCP proxy in front of each API server
+      and emulator that delays each direction by MS milliseconds: ready.json,
+      the kubeconfigs and the issuers then name the proxies.
   down --dir DIR
       stop the environment running in DIR and every process it started.
   rotate-key --dir DIR --cluster NAME [--keep-old]
@@ -107,6 +111,7 @@ interface UpArgs {
   issuerModes: Record<string, IssuerMode>;
   identityMaxLifetime: string | undefined;
   agents: boolean;
+  latencyMs: number | undefined;
 }
 
 function parseUpArgs(args: string[]): UpArgs {
@@ -119,6 +124,7 @@ function parseUpArgs(args: string[]): UpArgs {
       "identity-max-lifetime": { type: "string" },
       "no-agents": { type: "boolean", default: false },
       emulators: { type: "string", default: "1" },
+      "latency-ms": { type: "string" },
     },
   });
   const dir = requireDir(values.dir);
@@ -144,7 +150,19 @@ function parseUpArgs(args: string[]): UpArgs {
     issuerModes,
     identityMaxLifetime: values["identity-max-lifetime"],
     agents: !values["no-agents"],
+    latencyMs: parseLatency(values["latency-ms"]),
   };
+}
+
+function parseLatency(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(ms <= 10000)) {
+    throw new UsageError(
+      `--latency-ms must be a whole number of milliseconds from 0 to 10000, got "${text}"`,
+    );
+  }
+  return ms;
 }
 
 /**
@@ -166,7 +184,8 @@ function onInterrupt(): { interrupt: AbortController; signalled: Promise<string>
 }
 
 async function cmdUp(args: string[]): Promise<number> {
-  const { dir, clusters, emulators, issuerModes, identityMaxLifetime, agents } = parseUpArgs(args);
+  const { dir, clusters, emulators, issuerModes, identityMaxLifetime, agents, latencyMs } =
+    parseUpArgs(args);
   // Listen before anything starts: a signal during start-up (or just after
   // ready.json appears) must stop what was started, not kill this process and
   // leave etcd and the API servers running.
@@ -175,6 +194,7 @@ async function cmdUp(args: string[]): Promise<number> {
     dir,
     clusters,
     issuerModes,
+    latencyMs,
     progress,
     signal: interrupt.signal,
     extras: async (ctx) => {
@@ -186,6 +206,11 @@ async function cmdUp(args: string[]): Promise<number> {
   progress(`Ready: ${path.join(dir, "ready.json")}`);
   for (const c of env.ready.clusters) {
     progress(`  ${c.name}: ${c.apiServer}  kubectl --kubeconfig ${c.kubeconfig} get ns`);
+  }
+  if (latencyMs !== undefined) {
+    progress(
+      `Every API server and emulator URL above goes through a proxy adding ${latencyMs} ms each way.`,
+    );
   }
   progress(`Stop with Ctrl-C or "enforce-local down --dir ${dir}".`);
 

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EnvironmentContext } from "./control-plane/environment";
 import { issueCA, issueCert } from "./control-plane/pki";
+import { freePort } from "./control-plane/ports";
 import { waitFor } from "./control-plane/wait";
 import { tail } from "./control-plane/process";
 
@@ -14,6 +15,11 @@ import { tail } from "./control-plane/process";
 export interface EmulatorSection {
   apiUrl: string;
   issuerUrl: string;
+  /**
+   * With `--latency-ms`: the emulator's own URL, behind the proxy that `apiUrl` and `issuerUrl`
+   * name (the emulator reports the proxy as its issuer, so tokens name it too).
+   */
+  directApiUrl?: string;
   /** The API token of the root group: a local test credential (ready.json is mode 0600). */
   token: string;
   /** CA that signed the emulator's TLS certificate. */
@@ -91,6 +97,20 @@ export async function startEnforce(
   return section;
 }
 
+/**
+ * With a latency proxy (`ctx.front`): the emulator is to listen on a port chosen here, behind a
+ * proxy, and report the proxy's URL as its issuer, so its discovery document, its tokens and
+ * what the agent is told all name the proxy. Adds those flags to `args` and returns the proxy's
+ * URL. Without a proxy: nothing, the emulator picks its port.
+ */
+async function frontEmulator(ctx: EnvironmentContext, args: string[]): Promise<string | undefined> {
+  if (!ctx.front) return undefined;
+  const port = await freePort();
+  const publicUrl = `https://127.0.0.1:${await ctx.front(port)}`;
+  args.push(`--port=${port}`, `--public-url=${publicUrl}`);
+  return publicUrl;
+}
+
 /** One emulator in `<env>/<name>`, with a CA of its own, trusting every cluster's CA. */
 async function startEmulator(
   ctx: EnvironmentContext,
@@ -122,6 +142,7 @@ async function startEmulator(
     `--tls-key=${file("tls.key")}`,
     ...ctx.clusters.map((c) => `--trust-ca=${c.info().caFile}`),
   ];
+  const publicUrl = await frontEmulator(ctx, args);
   if (opts.identityMaxLifetime) args.push(`--identity-max-lifetime=${opts.identityMaxLifetime}`);
   if (rootGroup) args.push(`--root-group=${rootGroup}`);
   const log = file("emulator.log");
@@ -151,8 +172,9 @@ async function startEmulator(
     { timeoutMs: 60000 },
   );
   return {
-    apiUrl: started.url,
-    issuerUrl: started.url,
+    apiUrl: publicUrl ?? started.url,
+    issuerUrl: publicUrl ?? started.url,
+    ...(publicUrl && { directApiUrl: started.url }),
     token: fs.readFileSync(started.tokenFile, "utf8").trim(),
     caFile: ca.cert,
     group: started.rootGroup,

@@ -4,6 +4,7 @@ import type { Toolchain } from "../toolchain/toolchain";
 import { BOOTSTRAP_USER, grantBootstrap } from "./agent-bootstrap";
 import { AUDIT_POLICY } from "./audit-policy";
 import { writeKubeconfig } from "./kubeconfig";
+import type { Front } from "./latency-proxy";
 import { issueCA, issueCert, writeServiceAccountKey } from "./pki";
 import { freePort } from "./ports";
 import { get } from "./probe";
@@ -25,6 +26,12 @@ export type IssuerMode = "apiserver" | "cluster-local" | "disabled";
 export interface ClusterOptions {
   name: string;
   issuerMode?: IssuerMode;
+  /**
+   * Puts a proxy in front of the API server (`up --latency-ms`): the kubeconfigs, the issuer
+   * and `apiServer` then name the proxy; only the controller manager and start-up probes go
+   * direct. @default none: everything talks to the API server itself
+   */
+  front?: Front;
 }
 
 /** What `ready.json` says about one cluster. */
@@ -37,6 +44,8 @@ export interface ClusterInfo {
    */
   agentKubeconfig: string;
   apiServer: string;
+  /** With `--latency-ms`: the API server's own URL, behind the proxy `apiServer` names. */
+  directApiServer?: string;
   issuer: string;
   auditLog: string;
   caFile: string;
@@ -60,6 +69,8 @@ interface KeyState {
 export class LocalCluster {
   readonly dir: string;
   private port = 0;
+  /** Where clients connect: the proxy's port with `front`, else {@link port}. */
+  private publicPort = 0;
   private keys: KeyState = { signing: 1, published: [1], kids: {} };
   private apiserver?: Managed;
 
@@ -77,7 +88,13 @@ export class LocalCluster {
     return path.join(this.dir, name);
   }
 
+  /** The URL clients use: the proxy in front of the API server when there is one. */
   get apiServerUrl(): string {
+    return `https://127.0.0.1:${this.publicPort}`;
+  }
+
+  /** The API server's own URL, for the control plane's traffic and start-up probes. */
+  get directUrl(): string {
     return `https://127.0.0.1:${this.port}`;
   }
 
@@ -98,6 +115,7 @@ export class LocalCluster {
       kubeconfig: this.file("kubeconfig"),
       agentKubeconfig: this.file("agent.kubeconfig"),
       apiServer: this.apiServerUrl,
+      ...(this.publicPort !== this.port && { directApiServer: this.directUrl }),
       issuer: this.issuer,
       auditLog: this.file("audit.log"),
       caFile: this.file("ca.crt"),
@@ -110,6 +128,7 @@ export class LocalCluster {
   async start(): Promise<void> {
     fs.mkdirSync(this.dir, { recursive: true });
     this.port = await freePort();
+    this.publicPort = this.opts.front ? await this.opts.front(this.port) : this.port;
     await this.writePki();
     fs.writeFileSync(this.file("audit-policy.yaml"), AUDIT_POLICY);
     writeKubeconfig(this.file("kubeconfig"), {
@@ -129,7 +148,7 @@ export class LocalCluster {
     });
     writeKubeconfig(this.file("kcm.kubeconfig"), {
       name: this.opts.name,
-      server: this.apiServerUrl,
+      server: this.directUrl,
       caFile: this.file("ca.crt"),
       certFile: this.file("kcm.crt"),
       keyFile: this.file("kcm.key"),
@@ -137,7 +156,7 @@ export class LocalCluster {
     await this.startApiserver();
     this.startControllerManager();
     await this.waitForDefaultServiceAccount();
-    await grantBootstrap(this.apiServerUrl, this.adminTls());
+    await grantBootstrap(this.directUrl, this.adminTls());
   }
 
   private async writePki(): Promise<void> {
@@ -221,8 +240,10 @@ export class LocalCluster {
       "--profiling=false",
       "--v=1",
     ];
-    if (this.issuer !== this.apiServerUrl && this.opts.issuerMode !== "disabled") {
-      // Tokens say the cluster-local issuer, but the keys are served here.
+    if (this.issuer !== this.directUrl && this.opts.issuerMode !== "disabled") {
+      // The issuer is not this API server's own address (it is the cluster-local name, or the
+      // latency proxy in front): say where clients fetch the keys, or the discovery document
+      // would name the advertised address and port, going around the proxy.
       args.push(`--service-account-jwks-uri=${this.apiServerUrl}/openid/v1/jwks`);
     }
     return args;
@@ -243,7 +264,7 @@ export class LocalCluster {
         if (m.child.exitCode !== null) {
           throw new Error(`kube-apiserver exited with ${m.child.exitCode}:\n${tail(m.logFile)}`);
         }
-        const res = await get(`${this.apiServerUrl}/readyz`, tls);
+        const res = await get(`${this.directUrl}/readyz`, tls);
         return res.status === 200 ? true : undefined;
       },
       { timeoutMs: 120000, intervalMs: 500 },
@@ -281,7 +302,7 @@ export class LocalCluster {
       `${this.opts.name}: kube-controller-manager to create the default service account`,
       async () => {
         const res = await get(
-          `${this.apiServerUrl}/api/v1/namespaces/default/serviceaccounts/default`,
+          `${this.directUrl}/api/v1/namespaces/default/serviceaccounts/default`,
           tls,
         );
         return res.status === 200 ? true : undefined;

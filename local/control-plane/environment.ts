@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { ensureToolchain, Toolchain } from "../toolchain/toolchain";
 import { ClusterInfo, IssuerMode, LocalCluster } from "./cluster";
 import { startEtcd } from "./etcd";
+import { LatencyProxies, type Front } from "./latency-proxy";
 import { Managed, Supervisor, tail } from "./process";
 
 /** The contents of `DIR/ready.json`, written once every API server is ready. */
@@ -13,6 +14,11 @@ export interface ReadyFile {
   pid: number;
   controlSocket: string;
   startedAt: string;
+  /**
+   * With `--latency-ms`: the delay each proxy adds to each direction. `apiServer`, `issuer`,
+   * the kubeconfigs and the `enforce` URLs then name the proxies.
+   */
+  latencyMs?: number;
   [section: string]: unknown;
 }
 
@@ -20,6 +26,11 @@ export interface UpOptions {
   dir: string;
   clusters: number;
   issuerModes?: Record<string, IssuerMode>;
+  /**
+   * Puts a latency proxy adding this many milliseconds each way in front of every API server
+   * and emulator. @default none: no proxy at all
+   */
+  latencyMs?: number;
   progress: (line: string) => void;
   /** Extra sections for ready.json (the Enforce emulator adds its own). */
   extras?: (ctx: EnvironmentContext) => Promise<Record<string, unknown>>;
@@ -36,6 +47,8 @@ export interface EnvironmentContext {
   sup: Supervisor;
   tools: Toolchain;
   clusters: LocalCluster[];
+  /** With `latencyMs`: puts a latency proxy in front of a server that clients should reach. */
+  front?: Front;
 }
 
 /** A running local environment; `stop()` ends every process it started. */
@@ -68,9 +81,12 @@ export async function up(opts: UpOptions): Promise<RunningEnvironment> {
   );
   const recordPids = () => fs.writeFileSync(pidsFile, JSON.stringify(sup.pids()));
   let control: http.Server | undefined;
+  const proxies = opts.latencyMs === undefined ? undefined : new LatencyProxies(opts.latencyMs);
+  const front = proxies?.front;
   const stop = async () => {
     control?.close();
     await sup.stopAll();
+    await proxies?.close();
     fs.rmSync(path.join(dir, "ready.json"), { force: true });
     fs.rmSync(path.join(dir, "control.sock"), { force: true });
     fs.rmSync(pidsFile, { force: true });
@@ -87,9 +103,9 @@ export async function up(opts: UpOptions): Promise<RunningEnvironment> {
     const etcdUrl = await startEtcd(sup, tools.etcd, dir);
     recordPids();
     interrupted();
-    const clusters = await startClusters({ sup, tools, etcdUrl, dir }, opts, recordPids);
+    const clusters = await startClusters({ sup, tools, etcdUrl, dir, front }, opts, recordPids);
     interrupted();
-    const extras = opts.extras ? await opts.extras({ dir, sup, tools, clusters }) : {};
+    const extras = opts.extras ? await opts.extras({ dir, sup, tools, clusters, front }) : {};
     recordPids();
     interrupted();
 
@@ -109,6 +125,7 @@ export async function up(opts: UpOptions): Promise<RunningEnvironment> {
       pid: process.pid,
       controlSocket,
       startedAt: new Date().toISOString(),
+      ...(opts.latencyMs !== undefined && { latencyMs: opts.latencyMs }),
     };
     writeReady(dir, ready);
     return { ready, stop, failed };
@@ -133,7 +150,7 @@ function claimDir(dir: string): void {
 
 /** Starts `opts.clusters` clusters concurrently on the shared etcd; `started` runs after each. */
 async function startClusters(
-  on: { sup: Supervisor; tools: Toolchain; etcdUrl: string; dir: string },
+  on: { sup: Supervisor; tools: Toolchain; etcdUrl: string; dir: string; front?: Front },
   opts: UpOptions,
   started: () => void,
 ): Promise<LocalCluster[]> {
@@ -143,6 +160,7 @@ async function startClusters(
       new LocalCluster(on.sup, on.tools, on.etcdUrl, on.dir, {
         name: clusterName(i + 1),
         issuerMode: opts.issuerModes?.[clusterName(i + 1)] ?? "apiserver",
+        ...(on.front && { front: on.front }),
       }),
   );
   opts.progress(
