@@ -7,6 +7,7 @@
 import type { KubeClient } from "../kube/client";
 import { DeleteTimeoutError } from "../errors";
 import { waitFor, WaitTimeoutError } from "../util/wait";
+import { finalizerFailed, retryFinalizer, type CrdObject } from "./crd-finalizer";
 import { collectionPath, KINDS, kindOf, objectPath } from "./kinds";
 import { describeObject, objectKey, type KubeObject } from "./manifests";
 
@@ -66,23 +67,47 @@ export async function deleteObjects(
   if (pending.length === 0) return;
   const what = pending.map(describeObject).join(", ");
   opts.progress?.(`waiting for ${what} to finish terminating`, true);
+  const gone = allGone(client, pending);
   try {
-    await waitFor(
-      `${what} to be deleted`,
-      async () => {
-        for (const o of pending) {
-          const path = objectPath(kindOf(o), o.metadata.name, o.metadata.namespace);
-          const res = await client.get(path, { accept: [404] });
-          if (res.status !== 404) return undefined;
-        }
-        return true;
-      },
-      { timeoutMs: opts.finalizeTimeoutMs ?? 180_000, intervalMs: 500 },
-    );
+    await waitFor(`${what} to be deleted`, gone, {
+      timeoutMs: opts.finalizeTimeoutMs ?? 180_000,
+      intervalMs: 500,
+    });
   } catch (err) {
     if (!(err instanceof WaitTimeoutError)) throw err;
     throw new DeleteTimeoutError(err.message, pending.map(describeObject), { cause: err });
   }
+}
+
+/** How often a CRD whose finalizer failed is helped along (see `./crd-finalizer.ts`). */
+const FINALIZER_RETRY_MS = 3000;
+
+/**
+ * A probe for `waitFor`: true once every object in `pending` is gone. A CRD whose finalizer
+ * failed to clean its instances is helped along on the way, at most every few seconds.
+ */
+function allGone(
+  client: KubeClient,
+  pending: readonly KubeObject[],
+): () => Promise<true | undefined> {
+  const helped = new Map<string, number>();
+  return async () => {
+    let done = true;
+    for (const o of pending) {
+      const path = objectPath(kindOf(o), o.metadata.name, o.metadata.namespace);
+      const res = await client.get<CrdObject>(path, { accept: [404] });
+      if (res.status === 404) continue;
+      done = false;
+      const last = helped.get(path) ?? 0;
+      if (o.kind === "CustomResourceDefinition" && finalizerFailed(res.body)) {
+        if (Date.now() - last >= FINALIZER_RETRY_MS) {
+          helped.set(path, Date.now());
+          await retryFinalizer(client, path, res.body, new Date());
+        }
+      }
+    }
+    return done ? true : undefined;
+  };
 }
 
 /** Deletes one object; resolves with whether it still exists, held by finalizers. */

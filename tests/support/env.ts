@@ -81,7 +81,8 @@ export async function stopOwnEnv(env: OwnEnv | undefined): Promise<void> {
     env.child.kill("SIGTERM");
     await exited;
   }
-  fs.rmSync(env.dir, { recursive: true, force: true });
+  // KEEP_TEST_ENV=1 keeps its logs for a look after the run, as for the shared environment.
+  if (!process.env.KEEP_TEST_ENV) fs.rmSync(env.dir, { recursive: true, force: true });
 }
 
 /** Polls until `probe` returns a value other than undefined; fails after the deadline. */
