@@ -2,7 +2,8 @@
  * `read` (refresh): what became of the connection. When the agent namespace or the platform
  * registration is gone, the connection is reported missing (an empty id), so the next
  * `pulumi up` creates it again; otherwise the signing keys and the registration's fields are
- * refreshed from the cluster and the platform.
+ * refreshed from the cluster and the platform, and the agent's objects are compared with what
+ * was applied (`installationDrift`, see `./read-drift`).
  * @module
  */
 
@@ -15,6 +16,7 @@ import { readAgentNamespace } from "../install/installation";
 import { AGENT_NAMESPACE } from "../install/names";
 import type { LifecycleContext } from "./context";
 import { settingsOf } from "./cluster-record";
+import { detectDrift } from "./read-drift";
 import { registrationIdsOf, type ConnectionState } from "./state";
 
 /** Refreshed state, or `undefined` when the connection no longer exists. */
@@ -32,7 +34,7 @@ export async function readConnection(
     if (registeredElsewhere(ctx, state)) return state;
     const [cluster] = await platform.listClusters({ id: state.clusterId });
     if (!registrationStands(ctx, state, cluster)) return undefined;
-    return await refresh(kube, state, cluster);
+    return await refresh(ctx, kube, state, cluster);
   } finally {
     kube?.close();
     await platform.close();
@@ -104,20 +106,28 @@ function registrationStands(
 
 /**
  * The state with what may have changed outside Pulumi read back: the signing keys from the
- * cluster (kept when discovery fails), the registration's settings from the platform.
+ * cluster (kept when discovery fails), the registration's settings from the platform, the drift
+ * of the agent's objects (kept when it cannot be told).
  */
 async function refresh(
+  ctx: LifecycleContext,
   kube: KubeClient,
   state: ConnectionState,
   cluster: Cluster,
 ): Promise<ConnectionState> {
-  const { facts } = await checkCluster(kube, {
-    connectivity: state.requestedConnectivity,
-    exposeIssuerDiscovery: state.exposeIssuerDiscovery,
-  });
+  const [{ facts }, drift] = await Promise.all([
+    checkCluster(kube, {
+      connectivity: state.requestedConnectivity,
+      exposeIssuerDiscovery: state.exposeIssuerDiscovery,
+    }),
+    detectDrift(ctx, kube, state).catch((err: Error) => {
+      throw err instanceof KubeError ? unreachable(state, err) : err;
+    }),
+  ]);
   const settings = settingsOf(cluster);
   const refreshed: ConnectionState = {
     ...state,
+    installationDrift: drift ?? state.installationDrift,
     signingKeyIds: facts.issuer ? [...facts.signingKeyIds].sort() : state.signingKeyIds,
     registeredAt: cluster.registered,
     clusterName: settings.clusterName,

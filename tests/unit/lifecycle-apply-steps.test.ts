@@ -150,6 +150,17 @@ describe("locate the installation: when the agent registers again", () => {
     expect(mustRegister(storedState(), replaced, false)).toBe(true);
   });
 
+  it("when a refresh found mcp-creds changed (its invite code is not kept), not for other drift", () => {
+    const creds = storedState({
+      installationDrift: ["Secret gulfstream/mcp-creds: key code emptied"],
+    });
+    expect(mustRegister(creds, registered, false)).toBe(true);
+    const other = storedState({
+      installationDrift: ["RoleBinding gulfstream/gulfstream-secrets: deleted"],
+    });
+    expect(mustRegister(other, registered, false)).toBe(false);
+  });
+
   it("when the agent is told of other platform settings", () => {
     expect(mustRegister(storedState(), registered, true)).toBe(true);
     const previous = storedState();
