@@ -86,7 +86,9 @@ function sameObject(a: KubeObject, b: KubeObject): boolean {
 
 /** Compares `want` (a field the manifests set) with `got` at `path`, adding differences. */
 function compare(want: unknown, got: unknown, path: string, out: string[]): void {
-  if (isEmpty(want) && (got === undefined || got === null || isEmpty(got))) return;
+  // An empty list or map sets nothing: what fills it is someone else's (an aggregated
+  // ClusterRole's rules, the keys the agent writes into an empty ConfigMap).
+  if (isEmpty(want)) return;
   if (isRecord(want)) {
     if (got !== undefined && got !== null && !isRecord(got)) {
       out.push(difference(path, got, want));

@@ -60,6 +60,10 @@ function served(object: KubeObject): LiveObject {
     pod.containers.push({ name: "sidecar", image: "sidecar:1" });
     live.status = { replicas: 2 };
   }
+  // The aggregation controller fills the aggregated ClusterRole's empty rules.
+  if (live.kind === "ClusterRole" && live.aggregationRule) {
+    live.rules = [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }];
+  }
   if (live.kind === "Service")
     Object.assign(live.spec, { clusterIP: "10.0.0.7", type: "ClusterIP" });
   return live;
