@@ -325,6 +325,8 @@ describe("EnforceClusterConnection lifecycle", () => {
     expect(read.id).toBe(id);
     expectCompleteOutputs(read.props);
     expect(read.props).toMatchObject({ description: "second", clusterId: outs.clusterId });
+    // What the update applied (webhooks failing open, the issuer binding) is not drift.
+    expect(read.props.installationDrift).toEqual([]);
 
     await provider.delete(id, read.props);
     await expectNothingLeft(1);
