@@ -31,7 +31,8 @@ export interface ConnectionDiff {
  * `remoteId`); a different resolved `connectivity`; and for private connections a changed JWKS
  * (`signingKeyIds`) or a passed renewal time (`renewAt`). Public connections are not replaced for
  * a rotated key: Enforce reads their public JWKS itself. Every other change, to an input or to
- * the settings `check` adds (`platform`), is updated in place.
+ * the settings `check` adds (`platform`), is updated in place, and so is a connection whose
+ * last refresh found its objects changed outside Pulumi (`installationDrift`, not empty).
  */
 export function diffConnection(
   olds: ConnectionState,
@@ -70,6 +71,8 @@ export function diffConnection(
       updates.push(property);
     }
   }
+  // What the last refresh found changed outside Pulumi: up applies it again.
+  if (olds.installationDrift.length > 0) updates.push("installationDrift");
   // A connection whose creation did not finish is completed by an update.
   if (!olds.clusterId) updates.push("clusterId");
 

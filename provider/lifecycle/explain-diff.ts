@@ -10,6 +10,7 @@
 import { INPUTS, UNKNOWN_VALUE, inputSpec, type InputProperty } from "../inputs";
 import { containsUnknown } from "../inputs/values";
 import { isRecord, sameJson } from "../util/json";
+import { driftedObject, listDrift, restoreHow } from "../install/drift";
 import { observedOf, type Observed } from "./checked";
 import { dueRenewal, type ConnectionDiff } from "./diff";
 import { OUTPUTS, storedKey } from "./properties";
@@ -20,6 +21,9 @@ import type { ConnectionState } from "./state";
  * and its context is part of it.
  */
 const NOT_SHOWN: readonly string[] = ["kubeconfig", "context"];
+
+/** Updates that are not a setting's change, each with a clause of its own. */
+const NOT_SETTINGS: readonly string[] = ["clusterId", "installationDrift"];
 
 /** How an absent value reads. */
 const UNSET = "(unset)";
@@ -36,10 +40,10 @@ export function explainDiff(
   const { replaces, updates } = diff;
   if (replaces.length === 0 && updates.length === 0) return undefined;
   const observed = observedOf(news);
-  const unknown = updates.filter(
-    (p) => p !== "clusterId" && containsUnknown(news[storedOf(p)], UNKNOWN_VALUE),
-  );
-  const changed = updates.filter((p) => p !== "clusterId" && !unknown.includes(p));
+  const settingUpdates = updates.filter((p) => !NOT_SETTINGS.includes(p));
+  const unknown = settingUpdates.filter((p) => containsUnknown(news[storedOf(p)], UNKNOWN_VALUE));
+  const changed = settingUpdates.filter((p) => !unknown.includes(p));
+  const drift = updates.includes("installationDrift") ? olds.installationDrift : [];
 
   const parts: string[] = [];
   if (replaces.length > 0) {
@@ -48,9 +52,13 @@ export function explainDiff(
       settingChange(olds, news, p, { why: false, sameCluster: false }),
     );
     if (settings.length > 0) parts.push(`also ${settings.join(", ")}`);
+    if (drift.length > 0) {
+      parts.push(`also restores what changed outside Pulumi: ${listDrift(drift)}`);
+    }
   } else {
     const sameCluster = observed !== undefined;
     parts.push(...changed.map((p) => settingChange(olds, news, p, { why: true, sameCluster })));
+    if (drift.length > 0) parts.push(...driftClauses(olds, drift));
     if (updates.includes("clusterId")) {
       parts.push(
         "the connection's creation did not finish: up completes it and the agent registers",
@@ -66,6 +74,18 @@ export function explainDiff(
         ? ["the agent is not reinstalled"]
         : [];
   return `${head}: ${[...parts, ...tail].join("; ")}.`;
+}
+
+/**
+ * What a refresh found changed outside Pulumi in the agent's objects (names and fields, never a
+ * Secret's value), and how up restores it.
+ */
+function driftClauses(olds: ConnectionState, drift: readonly string[]): string[] {
+  const objects = new Set(drift.map(driftedObject)).size;
+  return [
+    `${objects} of the agent's objects changed outside Pulumi: ${listDrift(drift)}`,
+    `up restores them (${restoreHow(olds, drift)})`,
+  ];
 }
 
 /** One clause per reason for the replacement. */

@@ -146,6 +146,16 @@ export const OUTPUTS = {
       "the agent's platform settings: installed again, and the agent registers there anew",
     ),
   },
+  /**
+   * What the last refresh found changed outside Pulumi in the objects the connection installed,
+   * one sorted line per difference (`Kind namespace/name: what`), no Secret value in any;
+   * `[]` when nothing. A non-empty list updates the connection in place: `up` applies them again.
+   */
+  installationDrift: {
+    kind: "state",
+    read: strings,
+    update: inPlace("changed outside Pulumi: up applies the agent's objects again"),
+  },
   /** Whether this connection created ClusterRoleBinding `public-issuer-discovery`. */
   ownsIssuerBinding: { kind: "state", read: flag },
   /** The resource's URN, which progress messages are shown with; `""` when unknown. */

@@ -2,8 +2,9 @@
  * `read` (refresh): what became of the connection. When the agent namespace or the platform
  * registration is gone, the connection is reported missing (an empty id), so the next
  * `pulumi up` creates it again; otherwise the registration's fields are refreshed from the
- * platform. The signing key ids are not refreshed: state keeps those the connection was applied
- * with, so that a preview shows a rotation as old and new key ids.
+ * platform, and the agent's objects are compared with what was applied (`installationDrift`, see
+ * `./read-drift`). The signing key ids are not refreshed: state keeps those the connection was
+ * applied with, so that a preview shows a rotation as old and new key ids.
  * @module
  */
 
@@ -15,6 +16,7 @@ import { readAgentNamespace } from "../install/installation";
 import { AGENT_NAMESPACE } from "../install/names";
 import type { LifecycleContext } from "./context";
 import { settingsOf } from "./cluster-record";
+import { detectDrift } from "./read-drift";
 import { registrationIdsOf, type ConnectionState } from "./state";
 
 /** Refreshed state, or `undefined` when the connection no longer exists. */
@@ -32,7 +34,7 @@ export async function readConnection(
     if (registeredElsewhere(ctx, state)) return state;
     const [cluster] = await platform.listClusters({ id: state.clusterId });
     if (!registrationStands(ctx, state, cluster)) return undefined;
-    return refresh(state, cluster);
+    return await refresh(ctx, kube, state, cluster);
   } finally {
     kube?.close();
     await platform.close();
@@ -102,11 +104,23 @@ function registrationStands(
   return false;
 }
 
-/** The state with the registration's settings, which may change outside Pulumi, read back. */
-function refresh(state: ConnectionState, cluster: Cluster): ConnectionState {
+/**
+ * The state with what may have changed outside Pulumi read back: the registration's settings
+ * from the platform, the drift of the agent's objects (kept when it cannot be told).
+ */
+async function refresh(
+  ctx: LifecycleContext,
+  kube: KubeClient,
+  state: ConnectionState,
+  cluster: Cluster,
+): Promise<ConnectionState> {
+  const drift = await detectDrift(ctx, kube, state).catch((err: Error) => {
+    throw err instanceof KubeError ? unreachable(state, err) : err;
+  });
   const settings = settingsOf(cluster);
   const refreshed: ConnectionState = {
     ...state,
+    installationDrift: drift ?? state.installationDrift,
     registeredAt: cluster.registered,
     clusterName: settings.clusterName,
     profiles: settings.profiles,

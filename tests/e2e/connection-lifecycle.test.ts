@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { parse } from "yaml";
 import type { EnforceSection } from "../../local/platform-services";
 import { listObjects } from "../../provider/install/uninstall";
@@ -19,7 +18,14 @@ import {
   type OwnEnv,
 } from "../support/env";
 import { at } from "../support/fixture";
-import { createTestStack, resourceOps, type TestStack } from "../support/pulumi";
+import {
+  createTestStack,
+  explained as explainedWith,
+  opsOn as opsOnUrn,
+  runEngine,
+  type EngineRun,
+  type TestStack,
+} from "../support/pulumi";
 
 /**
  * The product through the real Pulumi CLI: a stack connecting two local clusters, one public
@@ -101,61 +107,9 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
   const urn = (name: string) =>
     `urn:pulumi:test::enforce-e2e::pulumi-nodejs:dynamic:EnforceClusterConnection::${name}`;
 
-  /** What a run printed and the engine's events said. */
-  interface Run {
-    ops: ReturnType<typeof resourceOps>;
-    summary: unknown;
-    stdout: string;
-    /** What the CLI printed, stdout then stderr (`--diff` prints diagnostics on stderr). */
-    output: string;
-    events: EngineEvent[];
-  }
-
-  /** Runs the engine; a preview is `preview --diff` unless `diff` is false. */
-  async function run(what: "up" | "preview" | "refresh", diff = true): Promise<Run> {
-    const events: EngineEvent[] = [];
-    const onEvent = (e: EngineEvent) => events.push(e);
-    if (what === "preview") {
-      const r = await t.stack.preview({ onEvent, diff });
-      const output = `${r.stdout}\n${r.stderr}`;
-      require("node:fs").appendFileSync(`\n===== preview diff=${diff}\n${output}`);
-      return {
-        ops: resourceOps(events),
-        summary: r.changeSummary,
-        stdout: r.stdout,
-        output,
-        events,
-      };
-    }
-    const r = what === "up" ? await t.stack.up({ onEvent }) : await t.stack.refresh({ onEvent });
-    const output = `${r.stdout}\n${r.stderr}`;
-    return {
-      ops: resourceOps(events),
-      summary: r.summary.resourceChanges,
-      stdout: r.stdout,
-      output,
-      events,
-    };
-  }
-
-  /**
-   * The sentences the provider logged with connection `name` to explain its diff (see
-   * provider/lifecycle/explain-diff.ts), each also checked to be in what the CLI printed.
-   */
-  function explained(r: Run, name: string): string[] {
-    const said = r.events
-      .map((e) => e.diagnosticEvent)
-      .filter((d) => d?.urn === urn(name) && d.severity === "info")
-      .map((d) => d!.message.trim())
-      .filter((message) => /^(replace|update in place): /.test(message));
-    for (const sentence of said) expect(r.output).toContain(sentence);
-    return said;
-  }
-
-  /** The operations on a connection in a run, e.g. ["replace"]; steps that did nothing excluded. */
-  const opsOn = (ops: ReturnType<typeof resourceOps>, name: string) => [
-    ...new Set(ops.filter((o) => o.urn === urn(name) && o.op !== "same").map((o) => o.op)),
-  ];
+  const run = (what: "up" | "preview" | "refresh", diff = true) => runEngine(t, what, diff);
+  const explained = (r: EngineRun, name: string) => explainedWith(r, urn(name));
+  const opsOn = (ops: EngineRun["ops"], name: string) => opsOnUrn(ops, urn(name));
 
   async function labelled(i: number) {
     const kube = await KubeClient.load({ kubeconfig: at(env.ready.clusters, i).kubeconfig });

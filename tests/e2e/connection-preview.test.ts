@@ -75,7 +75,9 @@ describe("preview of an EnforceClusterConnection through the Pulumi CLI", () => 
       .find((m) => m?.type === "pulumi-nodejs:dynamic:EnforceClusterConnection")?.new?.inputs;
     expect(planned).toMatchObject({
       clusterName: "conn",
-      observed: { connectivity: "private", issuer: cluster.issuer },
+      connectivity: "private",
+      issuer: cluster.issuer,
+      requestedConnectivity: "auto",
     });
     // The kubeconfig is shown as a secret only. (Debug diagnostics are left out: @pulumi/pulumi
     // logs each RegisterResource response, secrets included, at debug level.)
@@ -101,7 +103,14 @@ describe("preview of an EnforceClusterConnection through the Pulumi CLI", () => 
       .map((e) => e.resourcePreEvent?.metadata)
       .find((m) => m?.type === "pulumi-nodejs:dynamic:EnforceClusterConnection")?.new?.inputs;
     // check passed the unknown through and left its observations unknown too.
-    expect(planned).toMatchObject({ clusterName: "conn", observed: pulumi.runtime.unknownValue });
+    const unknown = pulumi.runtime.unknownValue;
+    expect(planned).toMatchObject({
+      clusterName: "conn",
+      clusterUid: unknown,
+      connectivity: unknown,
+      issuer: unknown,
+      signingKeyIds: unknown,
+    });
 
     // Nothing from the provider reached the cluster after the marker.
     await kubectl(env, cluster.kubeconfig, ["get", "--raw", `/version?marker=${marker}-end`]);

@@ -337,6 +337,8 @@ describe("EnforceClusterConnection lifecycle", () => {
       description: "second",
       clusterId: flatOutputs(outs).clusterId,
     });
+    // What the update applied (webhooks failing open, the issuer binding) is not drift.
+    expect(flatOutputs(read.props).installationDrift).toEqual([]);
 
     await provider.delete(id, read.props);
     await expectNothingLeft(1);

@@ -26,6 +26,7 @@ export function connectionState(over: Partial<ConnectionState> = {}): Connection
     identityCreatedAt: "2026-11-20T12:00:00Z",
     identityExpiresAt: "2026-12-20T12:00:00Z",
     identityId: "0123456789abcdef0123456789abcdef01234567/1111111111111111",
+    installationDrift: [],
     inviteId: "",
     issuer: "https://127.0.0.1:6443",
     kubeconfig: "apiVersion: v1\nkind: Config\n",

@@ -102,3 +102,55 @@ export function resourceOps(
     .filter((m) => m.type !== "pulumi:pulumi:Stack" && m.type !== "pulumi:providers:pulumi-nodejs")
     .map((m) => ({ urn: m.urn, op: m.op, keys: m.keys }));
 }
+
+/** What one engine run printed and the engine's events said. */
+export interface EngineRun {
+  ops: ReturnType<typeof resourceOps>;
+  summary: unknown;
+  stdout: string;
+  /** What the CLI printed, stdout then stderr (`--diff` prints diagnostics on stderr). */
+  output: string;
+  events: EngineEvent[];
+}
+
+/** Runs the engine on `t`; a preview is `preview --diff` unless `diff` is false. */
+export async function runEngine(
+  t: TestStack,
+  what: "up" | "preview" | "refresh",
+  diff = true,
+): Promise<EngineRun> {
+  const events: EngineEvent[] = [];
+  const onEvent = (e: EngineEvent) => events.push(e);
+  if (what === "preview") {
+    const r = await t.stack.preview({ onEvent, diff });
+    const output = `${r.stdout}\n${r.stderr}`;
+    return { ops: resourceOps(events), summary: r.changeSummary, stdout: r.stdout, output, events };
+  }
+  const r = what === "up" ? await t.stack.up({ onEvent }) : await t.stack.refresh({ onEvent });
+  const output = `${r.stdout}\n${r.stderr}`;
+  const summary = r.summary.resourceChanges;
+  return { ops: resourceOps(events), summary, stdout: r.stdout, output, events };
+}
+
+/** The informational lines the provider logged with resource `urn` in a run. */
+export function loggedWith(r: EngineRun, urn: string): string[] {
+  return r.events
+    .map((e) => e.diagnosticEvent)
+    .filter((d) => d?.urn === urn && d.severity === "info")
+    .map((d) => d!.message.trim());
+}
+
+/**
+ * The sentences the provider logged with resource `urn` to explain its diff (see
+ * provider/lifecycle/explain-diff.ts), each also checked to be in what the CLI printed.
+ */
+export function explained(r: EngineRun, urn: string): string[] {
+  const said = loggedWith(r, urn).filter((m) => /^(replace|update in place): /.test(m));
+  for (const sentence of said) expect(r.output).toContain(sentence);
+  return said;
+}
+
+/** The operations on resource `urn` in a run, e.g. ["replace"]; steps that did nothing excluded. */
+export function opsOn(ops: ReturnType<typeof resourceOps>, urn: string): string[] {
+  return [...new Set(ops.filter((o) => o.urn === urn && o.op !== "same").map((o) => o.op))];
+}

@@ -188,6 +188,48 @@ describe("explainDiff", () => {
     );
   });
 
+  test("drift found by refresh: the objects and fields, and that up restores them", () => {
+    const olds = state({
+      installationDrift: [
+        "MutatingWebhookConfiguration enforcer.chainguard.dev: webhooks[0].failurePolicy is Ignore, want Fail",
+        "RoleBinding gulfstream/gulfstream-secrets: deleted",
+      ],
+    });
+    expect(explain(news({}, {}, olds), olds)).toBe(
+      "update in place: 2 of the agent's objects changed outside Pulumi: " +
+        "MutatingWebhookConfiguration enforcer.chainguard.dev: webhooks[0].failurePolicy is Ignore, want Fail; " +
+        "RoleBinding gulfstream/gulfstream-secrets: deleted; " +
+        "up restores them (it applies them again; the agent keeps running).",
+    );
+    // With a setting's change too.
+    const both = explain(news({ description: "d" }, {}, olds), olds)!;
+    expect(both).toMatch(
+      /^update in place: description \(unset\) -> "d" .*; 2 of the agent's objects/,
+    );
+    expect(both).toMatch(/; the agent is not reinstalled\.$/);
+  });
+
+  test("drift of mcp-creds: the keys only; up registers again with a new invite and identity", () => {
+    const olds = state({ installationDrift: ["Secret gulfstream/mcp-creds: key code emptied"] });
+    expect(explain(news({}, {}, olds), olds)).toBe(
+      "update in place: 1 of the agent's objects changed outside Pulumi: " +
+        "Secret gulfstream/mcp-creds: key code emptied; up restores them (it applies them again; " +
+        "the agent keeps running, and rewrites Secret gulfstream/mcp-creds: the agent registers " +
+        "again with a new invite and a new identity).",
+    );
+  });
+
+  test("drift with a replacement: the replacement restores it too", () => {
+    const olds = state({
+      installationDrift: ["RoleBinding gulfstream/gulfstream-secrets: deleted"],
+    });
+    const sentence = explain(news({}, { clusterUid: "other" }, olds), olds)!;
+    expect(sentence).toMatch(/^replace: /);
+    expect(sentence).toContain(
+      "also restores what changed outside Pulumi: RoleBinding gulfstream/gulfstream-secrets: deleted",
+    );
+  });
+
   test("unknown inputs during preview: what cannot be known yet", () => {
     const n = news({ kubeconfig: UNKNOWN_VALUE }, null);
     expect(explain(n)).toBe(

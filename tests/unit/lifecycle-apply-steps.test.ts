@@ -150,6 +150,17 @@ describe("locate the installation: when the agent registers again", () => {
     expect(mustRegister(storedState(), replaced, false)).toBe(true);
   });
 
+  it("when a refresh found mcp-creds changed (its invite code is not kept), not for other drift", () => {
+    const creds = storedState({
+      installationDrift: ["Secret gulfstream/mcp-creds: key code emptied"],
+    });
+    expect(mustRegister(creds, registered, false)).toBe(true);
+    const other = storedState({
+      installationDrift: ["RoleBinding gulfstream/gulfstream-secrets: deleted"],
+    });
+    expect(mustRegister(other, registered, false)).toBe(false);
+  });
+
   it("when the agent is told of other platform settings", () => {
     expect(mustRegister(storedState(), registered, true)).toBe(true);
     const previous = storedState();
@@ -363,11 +374,33 @@ describe("install: when the takeover happens", () => {
   });
 });
 
+describe("install and register: drift a refresh found is cleared once restored", () => {
+  const DRIFT = [
+    "RoleBinding gulfstream/gulfstream-secrets: deleted",
+    "Secret gulfstream/mcp-creds: key code emptied",
+  ];
+
+  it("install applies every object again: all drift but mcp-creds's is cleared", async () => {
+    const kube = new FakeKube();
+    const { run } = await setup({ kube, previous: storedState({ installationDrift: DRIFT }) });
+    expect(run.state.installationDrift).toEqual(DRIFT);
+    await install(run);
+    expect(run.state.installationDrift).toEqual(["Secret gulfstream/mcp-creds: key code emptied"]);
+    const binding = { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding" };
+    expect(
+      kube.find({ ...binding, metadata: { name: "gulfstream-secrets", namespace: "gulfstream" } }),
+    ).toBeDefined();
+  });
+});
+
 describe("await the registration", () => {
   it("with an invite: writes the credentials, waits for the agent, deletes the invite", async () => {
     const kube = new FakeKube();
     const { run, platform } = await setup({ kube });
+    // What a refresh found: only the new registration's Secret restores it.
+    run.state.installationDrift = ["Secret gulfstream/mcp-creds: deleted"];
     await install(run);
+    expect(run.state.installationDrift).toEqual(["Secret gulfstream/mcp-creds: deleted"]);
     Object.assign(run, { invite: { id: `${GROUP}/invite-1`, code: "code-1" } });
     run.state.inviteId = `${GROUP}/invite-1`;
     kube.onApply = (o) => {
@@ -382,7 +415,11 @@ describe("await the registration", () => {
     expect(kube.calls).toEqual([
       `APPLY /api/v1/namespaces/${AGENT_NAMESPACE}/secrets/${CREDS_SECRET}`,
     ]);
-    expect(run.state).toMatchObject({ clusterId: `${GROUP}/cluster-new`, inviteId: "" });
+    expect(run.state).toMatchObject({
+      clusterId: `${GROUP}/cluster-new`,
+      inviteId: "",
+      installationDrift: [],
+    });
     expect(platform.changes).toEqual([`deleteInvite ${GROUP}/invite-1`]);
   });
 

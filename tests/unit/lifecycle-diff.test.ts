@@ -99,6 +99,24 @@ describe("diffConnection", () => {
     expect(d).toMatchObject({ changes: true, replaces: [], updates: ["clusterId"] });
   });
 
+  test("drift a refresh found is updated in place, by its output's name", () => {
+    const drift = ["RoleBinding gulfstream/gulfstream-secrets: deleted"];
+    const d = diffConnection(state({ installationDrift: drift }), news(), NOW);
+    expect(d).toEqual({
+      changes: true,
+      replaces: [],
+      updates: ["installationDrift"],
+      deleteBeforeReplace: false,
+    });
+    // With a replacement, the replacement applies everything again.
+    const both = diffConnection(
+      state({ installationDrift: drift }),
+      news({}, { clusterUid: "x" }),
+      NOW,
+    );
+    expect(both).toMatchObject({ replaces: ["clusterUid"], updates: ["installationDrift"] });
+  });
+
   test("key order of nested inputs does not matter", () => {
     const reordered = news({
       enforcerOptions: {

@@ -8,6 +8,7 @@
 
 import { ManifestError } from "../../errors";
 import { applyObjects } from "../../install/apply";
+import { isCredentialsDrift } from "../../install/drift";
 import { mayOwnIssuerBinding, type AgentNamespace } from "../../install/installation";
 import {
   agentObjects,
@@ -61,6 +62,8 @@ export async function install(run: ConnectionRun): Promise<void> {
   if (state.ownsIssuerBinding) objects.push(issuerBindingObject(owner));
   ctx.progress(`applying ${objects.length} agent objects (server-side apply)`, true);
   const applied = await applyObjects(kube, objects);
+  // Applied again, whatever changed outside Pulumi is restored; mcp-creds once re-registered.
+  state.installationDrift = state.installationDrift.filter(isCredentialsDrift);
   const agentNamespace = applied.get(
     objectKey({ apiVersion: "v1", kind: "Namespace", metadata: { name: AGENT_NAMESPACE } }),
   );

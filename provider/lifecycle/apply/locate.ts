@@ -7,7 +7,8 @@
 import { NamespaceTerminatingError, RegisteredElsewhereError } from "../../errors";
 import type { Cluster } from "../../platform";
 import { readAgentNamespace } from "../../install/installation";
-import { AGENT_NAMESPACE } from "../../install/names";
+import { isCredentialsDrift } from "../../install/drift";
+import { AGENT_NAMESPACE, CREDS_SECRET } from "../../install/names";
 import type { ConnectionState } from "../state";
 import type { ConnectionRun, Installation } from "./run";
 
@@ -23,6 +24,12 @@ export async function locateInstallation(run: ConnectionRun): Promise<void> {
   const found = installationOf(namespace, registrations, run.inputs.group);
   run.installation = found;
   run.register = mustRegister(run.previous, found, run.move.changed);
+  if (run.register && credentialsDrifted(run.previous)) {
+    run.ctx.progress(
+      `Secret ${AGENT_NAMESPACE}/${CREDS_SECRET} was changed outside Pulumi and its invite code ` +
+        "was used once and not kept: the agent registers again with a new invite, to restore it",
+    );
+  }
   const foreign = foreignRegistration(found, run.register);
   if (foreign) throw registeredElsewhere(found, foreign);
   if (namespace?.terminating) {
@@ -46,7 +53,8 @@ export function installationOf(
 /**
  * Whether the agent registers (again): when the connection is new or an earlier attempt did not
  * finish (no cluster id), when the platform lost or moved the registration, when the agent
- * namespace is not the one registered, or when the agent is told of another platform.
+ * namespace is not the one registered, when the agent is told of another platform, or when a
+ * refresh found Secret `mcp-creds` changed (only a new invite restores it).
  */
 export function mustRegister(
   previous: ConnectionState | undefined,
@@ -55,6 +63,7 @@ export function mustRegister(
 ): boolean {
   return (
     platformChanged ||
+    credentialsDrifted(previous) ||
     !previous?.clusterId ||
     found.current?.id !== previous.clusterId ||
     found.namespace?.uid !== previous.remoteId
@@ -69,6 +78,11 @@ export function mustRegister(
 export function foreignRegistration(found: Installation, register: boolean): Cluster | undefined {
   const { elsewhere, namespace } = found;
   return elsewhere && register && namespace?.owner === undefined ? elsewhere : undefined;
+}
+
+/** Whether the last refresh found Secret `mcp-creds` changed outside Pulumi. */
+function credentialsDrifted(previous: ConnectionState | undefined): boolean {
+  return (previous?.installationDrift ?? []).some(isCredentialsDrift);
 }
 
 function registeredElsewhere(found: Installation, elsewhere: Cluster): RegisteredElsewhereError {

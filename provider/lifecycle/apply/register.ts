@@ -34,6 +34,8 @@ export async function awaitRegistration(run: ConnectionRun): Promise<void> {
   });
   state.clusterId = cluster.id;
   state.registeredAt = cluster.registered;
+  // mcp-creds holds what the agent registered with: whatever drift it had is gone.
+  state.installationDrift = [];
   await platform.deleteInvite(invite.id);
   state.inviteId = "";
 }
