@@ -6,7 +6,7 @@
  * @module
  */
 
-import { normalizedOf, observedOf } from "./checked";
+import { freshObserved, normalizedOf } from "./checked";
 import { UNKNOWN_VALUE } from "../inputs";
 import { sameJson } from "../util/json";
 import { IN_PLACE, REPLACING_INPUTS, storedKey } from "./properties";
@@ -51,7 +51,7 @@ export function diffConnection(
     }
   }
 
-  const observed = observedOf(news);
+  const observed = freshObserved(news, olds.checkId);
   const private_ = olds.connectivity === "private";
   if (observed) {
     if (observed.issuer !== olds.issuer) replaces.push("issuer");

@@ -11,7 +11,7 @@ import { INPUTS, UNKNOWN_VALUE, inputSpec, type InputProperty } from "../inputs"
 import { containsUnknown } from "../inputs/values";
 import { isRecord, sameJson } from "../util/json";
 import { driftedObject, listDrift, restoreHow } from "../install/drift";
-import { observedOf, type Observed } from "./checked";
+import { freshObserved, observedOf, type Observed } from "./checked";
 import { dueRenewal, type ConnectionDiff } from "./diff";
 import { OUTPUTS, storedKey } from "./properties";
 import type { ConnectionState } from "./state";
@@ -39,7 +39,10 @@ export function explainDiff(
 ): string | undefined {
   const { replaces, updates } = diff;
   if (replaces.length === 0 && updates.length === 0) return undefined;
-  const observed = observedOf(news);
+  const observed = freshObserved(news, olds.checkId);
+  // Not observed because the cluster could not be checked (not because these are the inputs of
+  // the last apply, as in a refresh).
+  const unobserved = observedOf(news) === undefined;
   const settingUpdates = updates.filter((p) => !NOT_SETTINGS.includes(p));
   const unknown = settingUpdates.filter((p) => containsUnknown(news[storedOf(p)], UNKNOWN_VALUE));
   const changed = settingUpdates.filter((p) => !unknown.includes(p));
@@ -65,7 +68,7 @@ export function explainDiff(
       );
     }
   }
-  parts.push(...unknownClauses(olds, unknown, observed === undefined));
+  parts.push(...unknownClauses(olds, unknown, unobserved));
   const head = replaces.length > 0 ? "replace" : "update in place";
   const tail =
     replaces.length > 0

@@ -1,4 +1,6 @@
+import { checkIdOf } from "../../provider/lifecycle/checked";
 import { diffConnection } from "../../provider/lifecycle/diff";
+import { explainDiff } from "../../provider/lifecycle/explain-diff";
 import { UNKNOWN_VALUE } from "../../provider/inputs";
 
 import { checkedNews as news, connectionState as state } from "../support/connection-fixtures";
@@ -13,6 +15,24 @@ describe("diffConnection", () => {
       updates: [],
       deleteBeforeReplace: false,
     });
+  });
+
+  test("a refresh's diff, of the inputs the last apply used, does not compare their observations", () => {
+    // Checked before the apply created the agent's namespace: its UID was still "".
+    const stored = news({}, { agentNamespaceUid: "" });
+    const applied = state({ checkId: checkIdOf(stored) });
+    expect(diffConnection(applied, stored, NOW).replaces).toEqual([]);
+    expect(explainDiff(applied, stored, diffConnection(applied, stored, NOW))).toBeUndefined();
+    // A fresh check seeing the same is a namespace gone: replaced.
+    expect(diffConnection(applied, news({}, { agentNamespaceUid: "" }), NOW).replaces).toEqual([
+      "remoteId",
+    ]);
+    // Drift found by that refresh still makes it an update, explained without a word on the
+    // cluster not being checked.
+    const drifted = { ...applied, installationDrift: ["RoleBinding gulfstream/x: deleted"] };
+    const sentence = explainDiff(drifted, stored, diffConnection(drifted, stored, NOW));
+    expect(sentence).toMatch(/^update in place: .*RoleBinding gulfstream\/x: deleted/);
+    expect(sentence).not.toMatch(/not checked/);
   });
 
   test.each([
