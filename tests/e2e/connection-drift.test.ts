@@ -3,7 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EnforceSection } from "../../local/platform-services";
 import { PlatformClient } from "../../provider/platform";
 import { EnforceClusterConnection } from "../../sdk";
-import { eventually, kubectl, startOwnEnv, stopOwnEnv, type OwnEnv } from "../support/env";
+import {
+  eventually,
+  kubectl,
+  type OwnEnv,
+  platformConfig,
+  startOwnEnv,
+  stopOwnEnv,
+} from "../support/env";
 import { at } from "../support/fixture";
 import {
   createTestStack,
@@ -56,12 +63,7 @@ describe("drift of a connection's installation, through the Pulumi CLI", () => {
         registeredAt: conn.registeredAt,
       };
     });
-    await t.stack.setAllConfig({
-      "enforce:apiUrl": { value: enforce.apiUrl },
-      "enforce:issuerUrl": { value: enforce.issuerUrl },
-      "enforce:caFile": { value: enforce.caFile },
-      "enforce:token": { value: enforce.token, secret: true },
-    });
+    await t.stack.setAllConfig(platformConfig(enforce));
   }, 600_000);
   afterAll(async () => {
     await t?.cleanup();

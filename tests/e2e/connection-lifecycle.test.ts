@@ -12,10 +12,11 @@ import {
   control,
   eventually,
   kubectl,
+  type OwnEnv,
+  platformConfig,
   repoRoot,
   startOwnEnv,
   stopOwnEnv,
-  type OwnEnv,
 } from "../support/env";
 import { at } from "../support/fixture";
 import {
@@ -89,12 +90,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
         publicRegisteredAt: pub.registeredAt,
       };
     });
-    await t.stack.setAllConfig({
-      "enforce:apiUrl": { value: enforce.apiUrl },
-      "enforce:issuerUrl": { value: enforce.issuerUrl },
-      "enforce:caFile": { value: enforce.caFile },
-      "enforce:token": { value: enforce.token, secret: true },
-    });
+    await t.stack.setAllConfig(platformConfig(enforce));
   }, 600_000);
   afterAll(async () => {
     await t?.cleanup();

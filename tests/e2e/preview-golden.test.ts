@@ -20,10 +20,11 @@ import {
 import {
   eventually,
   kubectl,
+  type OwnEnv,
+  platformConfig,
   repoRoot,
   startOwnEnv,
   stopOwnEnv,
-  type OwnEnv,
 } from "../support/env";
 import { at } from "../support/fixture";
 import { expectGolden } from "../support/golden";
@@ -80,12 +81,12 @@ describe("what the Pulumi CLI prints for a connection (golden files)", () => {
   beforeAll(async () => {
     env = await startOwnEnv(["--clusters", "2"]);
     enforce = env.ready.enforce as EnforceSection;
-    program = await createDirectoryProgram(env.ready, "enforce-golden", "ci", {
-      "enforce:apiUrl": { value: enforce.apiUrl },
-      "enforce:issuerUrl": { value: enforce.issuerUrl },
-      "enforce:caFile": { value: enforce.caFile },
-      "enforce:token": { value: enforce.token, secret: true },
-    });
+    program = await createDirectoryProgram(
+      env.ready,
+      "enforce-golden",
+      "ci",
+      platformConfig(enforce),
+    );
     credentials["the platform token"] = enforce.token;
     known.push(
       [program.base, "<tmp>"],

@@ -4,6 +4,7 @@
  * these and override what their case changes.
  */
 import { INPUT_PROPERTIES, UNKNOWN_VALUE, type NormalizedInputs } from "../../provider/inputs";
+import type { InstallationSpec } from "../../provider/install/manifests";
 import { checkedInputs, type Observed } from "../../provider/lifecycle/checked";
 import type { ConnectionState } from "../../provider/lifecycle/state";
 
@@ -108,4 +109,21 @@ export function checkedNews(
 export function flatOutputs(outs: unknown): Record<string, unknown> {
   const o = outs as Record<string, unknown>;
   return { ...o, ...(o.__state as Record<string, unknown> | undefined) };
+}
+
+/** What an installation of the fixtures' connection is rendered from. */
+export function installationSpec(over: Partial<InstallationSpec> = {}): InstallationSpec {
+  return {
+    connectionId: "0123456789abcdef01234567",
+    clusterName: "prod",
+    profiles: ["enforcer"],
+    enforcerOptions: {
+      enableCipCache: false,
+      namespaceEnforcementMode: "opt-in",
+      webhookFailOpen: false,
+    },
+    agentImages: {},
+    platform: { apiUrl: "https://api.example", issuerUrl: "https://issuer.example" },
+    ...over,
+  };
 }

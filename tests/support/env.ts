@@ -11,7 +11,7 @@ import {
   type LaunchedEnvironment,
 } from "../../local/control-plane/launch";
 import { packageRoot } from "../../local/package-root";
-import type { EnforceSection } from "../../local/platform-services";
+import type { EmulatorSection, EnforceSection } from "../../local/platform-services";
 import { PlatformClient } from "../../provider/platform";
 import { AuditClient } from "../../local/platform";
 import type { AgentPlatform } from "../../provider/install/platform-settings";
@@ -157,5 +157,17 @@ function emulatorApi(env: ReadyFile): { apiUrl: string; token: string; ca: strin
     apiUrl: enforce.apiUrl,
     token: enforce.token,
     ca: fs.readFileSync(enforce.caFile, "utf8"),
+  };
+}
+
+/** The stack configuration that points a program's connections at emulator `p`. */
+export function platformConfig(
+  p: Pick<EmulatorSection, "apiUrl" | "issuerUrl" | "caFile" | "token">,
+): Record<string, { value: string; secret?: boolean }> {
+  return {
+    "enforce:apiUrl": { value: p.apiUrl },
+    "enforce:issuerUrl": { value: p.issuerUrl },
+    "enforce:caFile": { value: p.caFile },
+    "enforce:token": { value: p.token, secret: true },
   };
 }

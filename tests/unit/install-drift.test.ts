@@ -7,30 +7,15 @@ import {
   restoreHow,
   type LiveObject,
 } from "../../provider/install/drift";
-import {
-  agentObjects,
-  credentialsSecret,
-  type InstallationSpec,
-  type KubeObject,
-} from "../../provider/install/manifests";
+import { agentObjects, credentialsSecret, type KubeObject } from "../../provider/install/manifests";
+import { installationSpec } from "../support/connection-fixtures";
 
 /**
  * The drift comparison (provider/install/drift.ts): the agent's real manifests against "live"
  * copies that carry what an API server adds, then edited as a person would by hand.
  */
 
-const spec: InstallationSpec = {
-  connectionId: "0123456789abcdef01234567",
-  clusterName: "prod",
-  profiles: ["enforcer"],
-  enforcerOptions: {
-    enableCipCache: false,
-    namespaceEnforcementMode: "opt-in",
-    webhookFailOpen: false,
-  },
-  agentImages: {},
-  platform: { apiUrl: "https://api.example", issuerUrl: "https://issuer.example" },
-};
+const spec = installationSpec();
 
 const desired = () => agentObjects(spec);
 

@@ -14,21 +14,10 @@ import {
   type InstallationSpec,
   type KubeObject,
 } from "../../provider/install/manifests";
+import { installationSpec } from "../support/connection-fixtures";
 import { at } from "../support/fixture";
 
-const spec = (over: Partial<InstallationSpec> = {}): InstallationSpec => ({
-  connectionId: "0123456789abcdef01234567",
-  clusterName: "prod",
-  profiles: ["enforcer"],
-  enforcerOptions: {
-    enableCipCache: false,
-    namespaceEnforcementMode: "opt-in",
-    webhookFailOpen: false,
-  },
-  agentImages: {},
-  platform: { apiUrl: "https://api.example", issuerUrl: "https://issuer.example" },
-  ...over,
-});
+const spec = installationSpec;
 
 const find = (objects: KubeObject[], kind: string, name: string) =>
   objects.find((o) => o.kind === kind && o.metadata.name === name);
