@@ -108,7 +108,9 @@ async function timedCreate(env: BenchEnv, clusterIndex: number) {
   const tally: PlatformTally = { step: "", seconds: {}, calls: {} };
   const ctx = emulatorContext(() => env.ready, [], {
     platform: () => tallied(emulatorClient(env.ready), tally),
-    registrationPollMs: 200,
+    // The provider's defaults (defaultContext), not the tests' faster polls.
+    registrationPollMs: 1000,
+    progressEveryMs: 10_000,
   });
   const news = {
     resourceName: `split-${cluster.name}`,

@@ -54,8 +54,9 @@ async function atZero(env: BenchEnv): Promise<EnvResults> {
   const eight = await upDestroy(conn, 8, REPEATS.upDestroy);
   const growth = await previewGrowth(env, { conn, trivial }, REPEATS.preview);
   const memory = environmentMemory(env);
-  progress("up of 16 connections, watching the provider process");
+  progress("up of 16 connections, then of 16 trivial resources, watching the provider process");
   const rss = await up16WithRss(conn);
+  const trivialRss = await up16WithRss(trivial);
   const state = await providerInState(conn);
   return {
     ...growth,
@@ -65,7 +66,12 @@ async function atZero(env: BenchEnv): Promise<EnvResults> {
     clientSetup: setup,
     memory,
     upDestroy: { up: { 1: one.up, 8: eight.up }, destroy: { 1: one.destroy, 8: eight.destroy } },
-    provider: { peakRssMiB: rss.peakRssMiB, up16Seconds: rss.seconds, state },
+    provider: {
+      peakRssMiB: rss.peakRssMiB,
+      trivialPeakRssMiB: trivialRss.peakRssMiB,
+      up16Seconds: rss.seconds,
+      state,
+    },
   };
 }
 

@@ -124,19 +124,20 @@ export async function createSplit(env: BenchEnv, repeats: number): Promise<Creat
 }
 
 /**
- * From a fleet of 16 connections: `destroy`, then `up` of 16 while the dynamic provider's
- * process is watched for its peak RSS.
+ * From a fleet of 16: `destroy`, then `up` of 16 while the dynamic provider's process is watched
+ * for its peak RSS.
  */
-export async function up16WithRss(conn: Fleet): Promise<{ peakRssMiB: number; seconds: number }> {
-  await cli(conn, 0, ["destroy", "--yes", "--skip-preview"], {}, 16);
+export async function up16WithRss(fleet: Fleet): Promise<{ peakRssMiB: number; seconds: number }> {
+  await cli(fleet, 0, ["destroy", "--yes", "--skip-preview"], {}, 16);
   const watched = await peakRssDuring(
-    conn.program.dir,
+    fleet.program.dir,
     // The provider itself, not the `node -e` its launcher script resolves it with.
     (cmd) => cmd.includes("dynamic-provider") && !cmd.includes(" -e "),
-    () => cli(conn, 16, ["up", "--yes", "--skip-preview"]),
+    () => cli(fleet, 16, ["up", "--yes", "--skip-preview"]),
   );
+  const peak = round(watched.peakMiB, 1);
   progress(
-    `  provider process peak RSS: ${round(watched.peakMiB, 1)} MiB (pids ${watched.pids.join(", ")})`,
+    `  ${fleet.kind}' provider process peak RSS: ${peak} MiB (pids ${watched.pids.join(", ")})`,
   );
   return { peakRssMiB: watched.peakMiB, seconds: watched.value };
 }

@@ -48,6 +48,8 @@ export interface BenchResults {
   providerProcess: {
     /** Peak RSS of the dynamic provider's process during an `up` of 16 connections, MiB. */
     peakRssMiB: number;
+    /** The same for 16 trivial dynamic resources: the baseline. */
+    trivialPeakRssMiB: number;
     up16Seconds: number;
     state: ProviderInState;
     serializeFirstSeconds: number;

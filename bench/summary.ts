@@ -143,6 +143,8 @@ export function summarize(results: Omit<BenchResults, "summary">): Record<string
   out["upDestroy.0ms.destroyOf8OverDestroyOf1"] = ratio(destroy["8"]?.median, destroy["1"]?.median);
   const p = results.providerProcess;
   out["provider.peakRssMiBDuringUpOf16"] = round(p.peakRssMiB, 1);
+  out["provider.trivialPeakRssMiBDuringUpOf16"] = round(p.trivialPeakRssMiB, 1);
+  out["provider.peakRssOverTrivial"] = ratio(p.peakRssMiB, p.trivialPeakRssMiB);
   out["provider.providerChars"] = p.state.providerChars;
   out["provider.serializeMs"] = round(p.serializeSeconds.median * 1000, 2);
   for (const [latency, m] of Object.entries(results.memory)) {

@@ -138,7 +138,8 @@ export function table(results: BenchResults): string {
     "",
     `Up at 0 ms: 1 connection ${fmt(up["1"]?.median)} s, 8 ${fmt(up["8"]?.median)} s, ratio ${fmt(s["upDestroy.0ms.upOf8OverUpOf1"])}`,
     `Destroy at 0 ms: 1 connection ${fmt(destroy["1"]?.median)} s, 8 ${fmt(destroy["8"]?.median)} s, ratio ${fmt(s["upDestroy.0ms.destroyOf8OverDestroyOf1"])}`,
-    `Provider process: peak RSS ${fmt(s["provider.peakRssMiBDuringUpOf16"], 1)} MiB during up of 16; ` +
+    `Provider process: peak RSS ${fmt(s["provider.peakRssMiBDuringUpOf16"], 1)} MiB during up of 16 ` +
+      `(trivial ${fmt(s["provider.trivialPeakRssMiBDuringUpOf16"], 1)} MiB, ratio ${fmt(s["provider.peakRssOverTrivial"])}); ` +
       `__provider ${s["provider.providerChars"]} chars x ${results.providerProcess.state.copies} resources; ` +
       `serialize ${fmt(s["provider.serializeMs"])} ms (first ${fmt(results.providerProcess.serializeFirstSeconds * 1000)} ms)`,
     ...Object.keys(results.memory).map(
