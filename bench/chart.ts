@@ -6,9 +6,9 @@
 
 import type { PreviewPoint } from "./results";
 
-const W = 720;
+const W = 820;
 const H = 440;
-const M = { left: 60, right: 230, top: 40, bottom: 50 };
+const M = { left: 60, right: 280, top: 40, bottom: 50 };
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");

@@ -36,6 +36,7 @@ type EnvResults = Pick<BenchResults, "previews" | "requests"> & {
   /** The environment's Pulumi CLI (it stays in the toolchain cache). */
   pulumi: string;
   create: CreateSample[];
+  failures: string[];
   clientSetup: BenchResults["clientSetup"][string];
   memory: EnvironmentMemory;
   upDestroy?: BenchResults["upDestroy"];
@@ -46,7 +47,7 @@ type EnvResults = Pick<BenchResults, "previews" | "requests"> & {
 async function atZero(env: BenchEnv): Promise<EnvResults> {
   const { conn, trivial } = await fleets(env);
   progress("create, split (in-process)");
-  const create = await createSplit(env, REPEATS.create);
+  const { samples: create, failures } = await createSplit(env, REPEATS.create);
   progress("client set-up, in fresh processes");
   const setup = await clientSetup(env, REPEATS.clientSetup);
   progress("up and destroy of 1 and of 8 connections");
@@ -63,6 +64,7 @@ async function atZero(env: BenchEnv): Promise<EnvResults> {
     pulumi: env.ready.tools.pulumi,
     previews: growth.points,
     create,
+    failures,
     clientSetup: setup,
     memory,
     upDestroy: { up: { 1: one.up, 8: eight.up }, destroy: { 1: one.destroy, 8: eight.destroy } },
@@ -79,13 +81,14 @@ async function atZero(env: BenchEnv): Promise<EnvResults> {
 async function atFifty(env: BenchEnv): Promise<EnvResults> {
   const { conn, trivial } = await fleets(env);
   progress("create, split (in-process)");
-  const create = await createSplit(env, REPEATS.create);
+  const { samples: create, failures } = await createSplit(env, REPEATS.create);
   progress("client set-up, in fresh processes");
   const setup = await clientSetup(env, REPEATS.clientSetup);
   const growth = await previewGrowth(env, { conn, trivial }, REPEATS.preview);
   const memory = environmentMemory(env);
   const pulumi = env.ready.tools.pulumi;
-  return { ...growth, pulumi, previews: growth.points, create, clientSetup: setup, memory };
+  const previews = growth.points;
+  return { ...growth, pulumi, previews, create, failures, clientSetup: setup, memory };
 }
 
 /** Every fleet created, whose temporary directories are removed when its environment stops. */
@@ -136,11 +139,16 @@ async function main(): Promise<void> {
       serializeSeconds: serialize.then,
     },
     memory: { "0ms": zero.memory, "50ms": fifty.memory },
+    failures: [...zero.failures, ...fifty.failures],
   };
   const results: BenchResults = { ...partial, summary: summarize(partial) };
   write(results);
   process.stdout.write(table(results));
   progress(`wrote ${path.join(RESULTS, "latest.json")} and preview.svg`);
+  if (results.failures.length > 0) {
+    console.error(`bench: ${results.failures.length} measurement(s) failed, listed in the table`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((err: unknown) => {

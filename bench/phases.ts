@@ -108,19 +108,33 @@ export async function previewGrowth(
   return { points, requests };
 }
 
-/** Creates (and deletes again) a connection in-process on each of the last `repeats` clusters. */
-export async function createSplit(env: BenchEnv, repeats: number): Promise<CreateSample[]> {
+/**
+ * Creates (and deletes again) a connection in-process on each of the last `repeats` clusters. A
+ * sample that fails is reported in `failures` (its message names no credential) and the others
+ * still run.
+ */
+export async function createSplit(
+  env: BenchEnv,
+  repeats: number,
+): Promise<{ samples: CreateSample[]; failures: string[] }> {
   const samples: CreateSample[] = [];
+  const failures: string[] = [];
   const last = env.ready.clusters.length - 1;
   for (let i = 0; i < repeats; i++) {
-    const sample = await measureCreate(env, last - i);
-    progress(
-      `  create on ${sample.cluster}: ${round(sample.create, 2)} s (apply ${round(sample.apply, 2)} s, ` +
-        `kubectl ${round(sample.kubectlCold, 2)} s cold / ${round(sample.kubectlWarm, 2)} s warm)`,
-    );
-    samples.push(sample);
+    try {
+      const sample = await measureCreate(env, last - i);
+      progress(
+        `  create on ${sample.cluster}: ${round(sample.create, 2)} s (apply ${round(sample.apply, 2)} s, ` +
+          `kubectl ${round(sample.kubectlCold, 2)} s cold / ${round(sample.kubectlWarm, 2)} s warm)`,
+      );
+      samples.push(sample);
+    } catch (err) {
+      const why = `create split on cluster-${last - i + 1} at ${env.latencyMs} ms: ${(err as Error).message}`;
+      progress(`  FAILED: ${why}`);
+      failures.push(why);
+    }
   }
-  return samples;
+  return { samples, failures };
 }
 
 /**

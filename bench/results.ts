@@ -57,6 +57,8 @@ export interface BenchResults {
   };
   /** Memory of each environment with 16 clusters and 16 connections, by latency. */
   memory: Record<string, EnvironmentMemory>;
+  /** Measurements that failed (the run went on without them), each with its reason. */
+  failures: string[];
   /** The ratios and derived figures the table prints. */
   summary: Record<string, number>;
 }

@@ -147,6 +147,7 @@ export function table(results: BenchResults): string {
         `Environment memory at ${l}, 16 clusters: API servers ${s[`memory.${l}.apiServersMiB`]} MiB ` +
         `(${s[`memory.${l}.perApiServerMiB`]} each), everything ${s[`memory.${l}.environmentMiB`]} MiB`,
     ),
+    ...results.failures.map((f) => `FAILED: ${f}`),
   ];
   return `${lines.join("\n")}\n`;
 }
