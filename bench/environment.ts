@@ -32,14 +32,28 @@ export async function withEnvironment<T>(
   const args = ["--clusters", String(clusters), "--latency-ms", String(latencyMs)];
   const env = await startOwnEnv(args, START_TIMEOUT_MS);
   running.add(env);
+  let failed = true;
   try {
     const enforce = env.ready.enforce as EnforceSection;
-    return await use({ ...env, latencyMs, enforce });
+    const result = await use({ ...env, latencyMs, enforce });
+    failed = false;
+    return result;
   } finally {
     progress(`stopping the ${latencyMs} ms environment`);
     running.delete(env);
-    await stopOwnEnv(env);
+    if (failed) await stopKeepingLogs(env);
+    else await stopOwnEnv(env);
   }
+}
+
+/** Stops a failed phase's environment but keeps its directory, whose logs say what went wrong. */
+async function stopKeepingLogs(env: OwnEnv): Promise<void> {
+  if (env.child.exitCode === null && env.child.signalCode === null) {
+    const exited = new Promise((resolve) => env.child.once("exit", resolve));
+    env.child.kill("SIGTERM");
+    await exited;
+  }
+  progress(`kept ${env.dir} (each cluster's logs under clusters/); remove it when done`);
 }
 
 /**
