@@ -66,6 +66,7 @@ export default tseslint.config(
       "local/**/cli*.ts",
       "provider/cli/**",
       "tests/**",
+      "bench/**",
       "examples/**",
     ],
     rules: { "no-console": "off" },

@@ -129,8 +129,8 @@ function parseUpArgs(args: string[]): UpArgs {
   });
   const dir = requireDir(values.dir);
   const n = Number(values.clusters);
-  if (!Number.isInteger(n) || n < 1 || n > 8)
-    throw new UsageError("--clusters must be a whole number from 1 to 8");
+  if (!Number.isInteger(n) || n < 1 || n > 16)
+    throw new UsageError("--clusters must be a whole number from 1 to 16");
   const emulators = Number(values.emulators);
   if (!Number.isInteger(emulators) || emulators < 1 || emulators > 4)
     throw new UsageError("--emulators must be a whole number from 1 to 4");

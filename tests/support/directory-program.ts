@@ -41,24 +41,38 @@ export interface DirectoryProgram {
   base: string;
   /** Rewrites `connection.json`: what the next run declares. */
   declare(settings: ConnectionSettings): void;
-  /** Runs `pulumi <args> --non-interactive --color never`; rejects on a non-zero exit. */
-  cli(args: string[], timeoutMs?: number): Promise<CliRun>;
+  /**
+   * Runs `pulumi <args> --non-interactive --color never`, with `env` added to the CLI's
+   * environment; rejects on a non-zero exit.
+   */
+  cli(args: string[], timeoutMs?: number, env?: NodeJS.ProcessEnv): Promise<CliRun>;
   /** Removes the directory, its state included. */
   cleanup(): void;
+}
+
+/** Options of {@link createDirectoryProgram}. */
+export interface DirectoryProgramOptions {
+  /**
+   * The program (`index.js`), for callers that declare something else than one connection
+   * (the benchmark's fleets). @default one EnforceClusterConnection from `connection.json`
+   */
+  source?: string;
 }
 
 /** The connection's resource name in the program. */
 export const CONNECTION_NAME = "private";
 
+/** The repository's built SDK, which programs `require` by path. */
+export const BUILT_SDK = path.join(repoRoot, "dist", "sdk");
+
 /** The program: the repository's built SDK, one connection, its arguments from connection.json. */
 function programSource(): string {
-  const sdk = path.join(repoRoot, "dist", "sdk");
   return [
     '"use strict";',
     'const fs = require("node:fs");',
     'const path = require("node:path");',
     'const pulumi = require("@pulumi/pulumi");',
-    `const { EnforceClusterConnection } = require(${JSON.stringify(sdk)});`,
+    `const { EnforceClusterConnection } = require(${JSON.stringify(BUILT_SDK)});`,
     "",
     'const settings = JSON.parse(fs.readFileSync(path.join(__dirname, "connection.json"), "utf8"));',
     "const { kubeconfigPath, ...args } = settings;",
@@ -81,6 +95,7 @@ export async function createDirectoryProgram(
   name: string,
   stack: string,
   config: Record<string, { value: string; secret?: boolean }>,
+  options: DirectoryProgramOptions = {},
 ): Promise<DirectoryProgram> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), `pulumi-${name}-`));
   const dir = path.join(base, "project");
@@ -90,7 +105,7 @@ export async function createDirectoryProgram(
     path.join(dir, "Pulumi.yaml"),
     `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n`,
   );
-  fs.writeFileSync(path.join(dir, "index.js"), programSource());
+  fs.writeFileSync(path.join(dir, "index.js"), options.source ?? programSource());
   fs.writeFileSync(
     path.join(dir, "package.json"),
     `${JSON.stringify({ name, version: "0.0.0", private: true, main: "index.js" }, null, 2)}\n`,
@@ -106,8 +121,8 @@ export async function createDirectoryProgram(
     }),
     NODE_PATH: path.join(repoRoot, "node_modules"),
   };
-  const cli = (args: string[], timeoutMs = 5 * 60_000) =>
-    runCli(env.tools.pulumi, dir, cliEnv, args, timeoutMs);
+  const cli = (args: string[], timeoutMs = 5 * 60_000, extra: NodeJS.ProcessEnv = {}) =>
+    runCli(env.tools.pulumi, dir, { ...cliEnv, ...extra }, args, timeoutMs);
 
   await cli(["stack", "init", stack], 60_000);
   for (const [key, { value, secret }] of Object.entries(config)) {
