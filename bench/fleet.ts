@@ -14,6 +14,7 @@ import {
   type CliRun,
   type DirectoryProgram,
 } from "../tests/support/directory-program";
+import { emulatorStackConfig } from "../tests/support/env";
 import type { BenchEnv } from "./environment";
 
 /** What a fleet is made of. */
@@ -79,12 +80,7 @@ export async function createFleet(env: BenchEnv, kind: FleetKind): Promise<Fleet
     env.ready,
     `bench-${kind}`,
     "bench",
-    {
-      "enforce:apiUrl": { value: enforce.apiUrl },
-      "enforce:issuerUrl": { value: enforce.issuerUrl },
-      "enforce:caFile": { value: enforce.caFile },
-      "enforce:token": { value: enforce.token, secret: true },
-    },
+    emulatorStackConfig(enforce),
     { source: SOURCE },
   );
   const kubeconfigs = env.ready.clusters.map((c) => c.kubeconfig);

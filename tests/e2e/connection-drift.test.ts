@@ -7,7 +7,7 @@ import {
   eventually,
   kubectl,
   type OwnEnv,
-  platformConfig,
+  emulatorStackConfig,
   startOwnEnv,
   stopOwnEnv,
 } from "../support/env";
@@ -63,7 +63,7 @@ describe("drift of a connection's installation, through the Pulumi CLI", () => {
         registeredAt: conn.registeredAt,
       };
     });
-    await t.stack.setAllConfig(platformConfig(enforce));
+    await t.stack.setAllConfig(emulatorStackConfig(enforce));
   }, 600_000);
   afterAll(async () => {
     await t?.cleanup();

@@ -13,7 +13,7 @@ import {
   eventually,
   kubectl,
   type OwnEnv,
-  platformConfig,
+  emulatorStackConfig,
   repoRoot,
   startOwnEnv,
   stopOwnEnv,
@@ -90,7 +90,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
         publicRegisteredAt: pub.registeredAt,
       };
     });
-    await t.stack.setAllConfig(platformConfig(enforce));
+    await t.stack.setAllConfig(emulatorStackConfig(enforce));
   }, 600_000);
   afterAll(async () => {
     await t?.cleanup();

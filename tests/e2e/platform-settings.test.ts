@@ -6,7 +6,7 @@ import { readStatusFile } from "../../local/agent/agent";
 import type { EmulatorSection, EnforceSection } from "../../local/platform-services";
 import { KubeClient } from "../../provider/kube/client";
 import { PlatformClient } from "../../provider/platform";
-import { type OwnEnv, platformConfig, startOwnEnv, stopOwnEnv } from "../support/env";
+import { type OwnEnv, emulatorStackConfig, startOwnEnv, stopOwnEnv } from "../support/env";
 import { at } from "../support/fixture";
 import { createTestStack, resourceOps, type TestStack } from "../support/pulumi";
 
@@ -57,7 +57,7 @@ describe("the platform settings reach the agent through the cluster", () => {
     "urn:pulumi:test::enforce-platforms::pulumi-nodejs:dynamic:EnforceClusterConnection::moving";
 
   async function usePlatform(p: EmulatorSection): Promise<void> {
-    await t.stack.setAllConfig(platformConfig(p));
+    await t.stack.setAllConfig(emulatorStackConfig(p));
   }
 
   async function clustersAt(p: EmulatorSection) {

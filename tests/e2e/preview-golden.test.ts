@@ -21,7 +21,7 @@ import {
   eventually,
   kubectl,
   type OwnEnv,
-  platformConfig,
+  emulatorStackConfig,
   repoRoot,
   startOwnEnv,
   stopOwnEnv,
@@ -85,7 +85,7 @@ describe("what the Pulumi CLI prints for a connection (golden files)", () => {
       env.ready,
       "enforce-golden",
       "ci",
-      platformConfig(enforce),
+      emulatorStackConfig(enforce),
     );
     credentials["the platform token"] = enforce.token;
     known.push(

@@ -161,7 +161,7 @@ function emulatorApi(env: ReadyFile): { apiUrl: string; token: string; ca: strin
 }
 
 /** The stack configuration that points a program's connections at emulator `p`. */
-export function platformConfig(
+export function emulatorStackConfig(
   p: Pick<EmulatorSection, "apiUrl" | "issuerUrl" | "caFile" | "token">,
 ): Record<string, { value: string; secret?: boolean }> {
   return {
