@@ -42,20 +42,27 @@ export function createImplementation(
   // What `configure` produced; each configure replaces what the previous one gave.
   let config = UNCONFIGURED;
   const context = (urn: string) => contextOf(urn, config);
+  // Connections this process refreshed and has not checked since: `pulumi refresh` runs `read`,
+  // then `diff` against the inputs stored with the last apply, without a `check` between.
+  const refreshed = new Set<string>();
   return {
     async configure(req) {
       config = configure(req);
     },
-    check: (olds: Props | undefined, news: Props) =>
-      checkConnection(olds ?? {}, news, {
+    check(olds: Props | undefined, news: Props) {
+      refreshed.delete(resourceUrnOf(news));
+      return checkConnection(olds ?? {}, news, {
         agentPlatform: () => context(resourceUrnOf(news)).agentPlatform(),
-      }),
+      });
+    },
     async diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
-      const ctx = context(resourceUrnOf(news));
+      const urn = resourceUrnOf(news);
+      const ctx = context(urn);
       const state = fromOutputs(olds);
-      const diff = diffConnection(state, news, ctx.now());
+      const opts = { stale: urn !== "" && refreshed.has(urn) };
+      const diff = diffConnection(state, news, ctx.now(), opts);
       // What the CLI cannot show of a dynamic resource's diff, shown with the resource.
-      const sentence = explainDiff(state, news, diff);
+      const sentence = explainDiff(state, news, diff, opts);
       if (sentence) ctx.progress(sentence);
       const { changes, replaces, deleteBeforeReplace } = diff;
       return { changes, replaces, deleteBeforeReplace };
@@ -81,10 +88,11 @@ export function createImplementation(
     },
     async read(id: string, props: Props | undefined): Promise<pulumi.dynamic.ReadResult> {
       const state = fromOutputs(props ?? {});
-      const refreshed = await readConnection(context(state.resourceUrn), state);
+      const read = await readConnection(context(state.resourceUrn), state);
+      if (state.resourceUrn) refreshed.add(state.resourceUrn);
       // An empty id tells the engine the resource is gone.
-      if (!refreshed) return { id: "", props: {} };
-      return { id, props: toOutputs(refreshed) };
+      if (!read) return { id: "", props: {} };
+      return { id, props: toOutputs(read) };
     },
     async delete(_id: string, props: Props): Promise<void> {
       const state = fromOutputs(props);

@@ -92,12 +92,15 @@ export async function checkCluster(
 ): Promise<{ facts: ClusterFacts; problems: Problem[] }> {
   const problems: Problem[] = [];
   const facts = unobservedFacts(client.server);
-  // The cluster's identity first: if this fails, nothing else will work and
-  // one clear error beats five.
-  const denied = await readClusterUid(client, facts);
+  // One round for everything the API server answers, the cluster's identity included: on a
+  // network with latency, each round costs a round trip per cluster in every preview. When the
+  // identity cannot be read, nothing else worked either, and that one clear error is reported.
+  const [denied] = await Promise.all([
+    readClusterUid(client, facts),
+    checkPrerequisites(client, opts, facts, problems),
+  ]);
   if (denied) return { facts, problems: [denied] };
-  await checkPrerequisites(client, facts, problems);
-  if (facts.issuerDiscovery) await checkIssuerReach(client, opts, facts, problems);
+  if (facts.issuerDiscovery) await checkIssuerReach(opts, facts, problems);
   return { facts, problems };
 }
 
@@ -136,10 +139,11 @@ async function readClusterUid(
 /**
  * The checks that need only the API server, concurrently: the agent's namespace (its absence is
  * no problem), token projection, TokenRequest (whose token names the signing key) and issuer
- * discovery (which names the issuer and its keys).
+ * discovery (which names the issuer and its keys, and is probed without credentials meanwhile).
  */
 async function checkPrerequisites(
   client: KubeClient,
+  opts: CheckOptions,
   facts: ClusterFacts,
   problems: Problem[],
 ): Promise<void> {
@@ -159,7 +163,7 @@ async function checkPrerequisites(
         facts.probeToken = r.token;
       }
     }),
-    checkDiscovery(client).then((r) => {
+    checkDiscovery(client, opts).then((r) => {
       if ("problem" in r) {
         problems.push(r.problem);
         return;
@@ -171,27 +175,21 @@ async function checkPrerequisites(
       facts.signingKeyIds = [
         ...new Set(r.jwks.keys.map((k) => k.kid).filter((k): k is string => !!k)),
       ].sort();
+      facts.anonymousDiscovery = r.anonymous;
     }),
   ]);
 }
 
 /**
- * Once discovery worked: whether the issuer is reachable without credentials, the connectivity
- * that gives, and (when a token was issued and the connectivity is possible) whether the keys
- * the platform will hold verify the token.
+ * Once discovery worked: the connectivity that whether the issuer is reachable without
+ * credentials gives, and (when a token was issued and the connectivity is possible) whether the
+ * keys the platform will hold verify the token.
  */
 async function checkIssuerReach(
-  client: KubeClient,
   opts: CheckOptions,
   facts: ClusterFacts,
   problems: Problem[],
 ): Promise<void> {
-  facts.anonymousDiscovery = await probeAnonymousDiscovery(facts.issuer, {
-    apiServer: client.server,
-    clusterCa: client.caPem,
-    // The issuer's keys matter only to a public connection: a private one adds no request.
-    keys: opts.connectivity !== "private",
-  });
   const resolved = resolveConnectivity(facts, opts);
   facts.connectivity = resolved.connectivity;
   if (resolved.problem) problems.push(resolved.problem);
@@ -391,10 +389,22 @@ async function checkTokenRequest(
   }
 }
 
+/**
+ * Issuer discovery through the API server: the discovery document, then its keys and, at the
+ * same time, the same document fetched without credentials from the issuer it names (whether
+ * the issuer is public).
+ */
 async function checkDiscovery(
   client: KubeClient,
+  opts: CheckOptions,
 ): Promise<
-  { issuer: string; discovery: Record<string, unknown>; jwks: JsonWebKeySet } | { problem: Problem }
+  | {
+      issuer: string;
+      discovery: Record<string, unknown>;
+      jwks: JsonWebKeySet;
+      anonymous: AnonymousProbe;
+    }
+  | { problem: Problem }
 > {
   const fail = (detail: string): { problem: Problem } => ({
     problem: {
@@ -418,13 +428,28 @@ async function checkDiscovery(
   }
   if (typeof discovery?.issuer !== "string" || !discovery.issuer)
     return fail("the discovery document names no issuer");
+  const anonymous = probeAnonymousDiscovery(discovery.issuer, {
+    apiServer: client.server,
+    clusterCa: client.caPem,
+    // The issuer's keys matter only to a public connection: a private one adds no request.
+    keys: opts.connectivity !== "private",
+  }).catch((err: Error): AnonymousProbe => ({ reachable: false, detail: err.message }));
   // The keys are served by the API server at /openid/v1/jwks whatever host jwks_uri names.
   let jwks: JsonWebKeySet;
   try {
     jwks = (await client.get<JsonWebKeySet>("/openid/v1/jwks")).body;
   } catch (err) {
+    await anonymous;
     return fail(`GET /openid/v1/jwks failed (${(err as Error).message})`);
   }
-  if (!Array.isArray(jwks?.keys) || jwks.keys.length === 0) return fail("the JWKS lists no keys");
-  return { issuer: discovery.issuer, discovery: discovery as Record<string, unknown>, jwks };
+  if (!Array.isArray(jwks?.keys) || jwks.keys.length === 0) {
+    await anonymous;
+    return fail("the JWKS lists no keys");
+  }
+  return {
+    issuer: discovery.issuer,
+    discovery: discovery as Record<string, unknown>,
+    jwks,
+    anonymous: await anonymous,
+  };
 }

@@ -19,7 +19,6 @@ import {
   type ResolvedConnectivity,
 } from "../inputs";
 import type { PlatformSummary } from "../install/platform-settings";
-import { randomBytes } from "node:crypto";
 import { isRecord, sortKeys } from "../util/json";
 import { storedKey, type StoredInputs } from "./properties";
 
@@ -53,12 +52,6 @@ type Unknown = typeof UNKNOWN_VALUE;
  * {@link CheckedInputs}, each string is the unknown value when `check` could not observe.
  */
 export interface CheckNotes extends Partial<Record<`${string}Seconds`, number>> {
-  /**
-   * This check's id, random. An apply records the id of the inputs it applied, so that `diff`
-   * can tell the observations of a fresh check from those stored with the last apply (which
-   * `pulumi refresh` passes it again: see {@link freshObserved}).
-   */
-  checkId: string;
   activeKeyId: string;
   agentNamespaceUid: string;
   /** The resource's URN when the SDK passed one (`""` otherwise). */
@@ -101,7 +94,6 @@ export function checkedInputs(
     signingKeyIds: or(seen?.signingKeyIds),
     [CHECK_KEY]: {
       ...seconds,
-      checkId: randomBytes(8).toString("hex"),
       activeKeyId: or(seen?.activeKeyId),
       agentNamespaceUid: or(seen?.agentNamespaceUid),
       resourceUrn,
@@ -125,27 +117,6 @@ export function observedOf(checked: Record<string, unknown>): Observed | undefin
     issuer: issuer as string,
     signingKeyIds: signingKeyIds.filter((id): id is string => typeof id === "string"),
   };
-}
-
-/**
- * What a fresh `check` observed: {@link observedOf}, unless `news` are the very inputs the last
- * apply used (their check id is `appliedCheckId`). A refresh diffs the stored inputs against the
- * refreshed state; their observations predate the apply (the agent's namespace did not exist
- * yet, say), and comparing them would report changes that are not there.
- */
-export function freshObserved(
-  news: Record<string, unknown>,
-  appliedCheckId: string,
-): Observed | undefined {
-  const checkId = notesOf(news).checkId;
-  if (appliedCheckId !== "" && checkId === appliedCheckId) return undefined;
-  return observedOf(news);
-}
-
-/** The id of the check that produced checked inputs; `""` when they have none. */
-export function checkIdOf(checked: Record<string, unknown>): string {
-  const id = notesOf(checked).checkId;
-  return typeof id === "string" ? id : "";
 }
 
 /** The resource's URN in checked inputs (or in the raw inputs `check` receives); `""` if none. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { freshObserved, normalizedOf } from "./checked";
+import { normalizedOf, observedOf } from "./checked";
 import { UNKNOWN_VALUE } from "../inputs";
 import { sameJson } from "../util/json";
 import { IN_PLACE, REPLACING_INPUTS, storedKey } from "./properties";
@@ -21,6 +21,16 @@ export interface ConnectionDiff {
   updates: string[];
   /** Always false: the replacement is created first and takes over the installation. */
   deleteBeforeReplace: false;
+}
+
+/** How `diff` is asked. */
+export interface DiffOptions {
+  /**
+   * The observations in `news` are not fresh: `pulumi refresh` diffs the refreshed state against
+   * the inputs stored with the last apply, whose observations predate it (the agent's namespace
+   * did not exist yet, say). They are then not compared.
+   */
+  stale?: boolean;
 }
 
 /**
@@ -38,6 +48,7 @@ export function diffConnection(
   olds: ConnectionState,
   news: Record<string, unknown>,
   now: Date,
+  opts: DiffOptions = {},
 ): ConnectionDiff {
   const replaces: string[] = [];
   const updates: string[] = [];
@@ -51,7 +62,7 @@ export function diffConnection(
     }
   }
 
-  const observed = freshObserved(news, olds.checkId);
+  const observed = opts.stale ? undefined : observedOf(news);
   const private_ = olds.connectivity === "private";
   if (observed) {
     if (observed.issuer !== olds.issuer) replaces.push("issuer");

@@ -11,8 +11,8 @@ import { INPUTS, UNKNOWN_VALUE, inputSpec, type InputProperty } from "../inputs"
 import { containsUnknown } from "../inputs/values";
 import { isRecord, sameJson } from "../util/json";
 import { driftedObject, listDrift, restoreHow } from "../install/drift";
-import { freshObserved, observedOf, type Observed } from "./checked";
-import { dueRenewal, type ConnectionDiff } from "./diff";
+import { observedOf, type Observed } from "./checked";
+import { dueRenewal, type ConnectionDiff, type DiffOptions } from "./diff";
 import { OUTPUTS, storedKey } from "./properties";
 import type { ConnectionState } from "./state";
 
@@ -36,12 +36,13 @@ export function explainDiff(
   olds: ConnectionState,
   news: Record<string, unknown>,
   diff: Pick<ConnectionDiff, "replaces" | "updates">,
+  opts: DiffOptions = {},
 ): string | undefined {
   const { replaces, updates } = diff;
   if (replaces.length === 0 && updates.length === 0) return undefined;
-  const observed = freshObserved(news, olds.checkId);
-  // Not observed because the cluster could not be checked (not because these are the inputs of
-  // the last apply, as in a refresh).
+  const observed = opts.stale ? undefined : observedOf(news);
+  // Not observed because the cluster could not be checked (not because the observations are
+  // stale, as in a refresh).
   const unobserved = observedOf(news) === undefined;
   const settingUpdates = updates.filter((p) => !NOT_SETTINGS.includes(p));
   const unknown = settingUpdates.filter((p) => containsUnknown(news[storedOf(p)], UNKNOWN_VALUE));

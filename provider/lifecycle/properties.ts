@@ -160,8 +160,6 @@ export const OUTPUTS = {
   ownsIssuerBinding: { kind: "state", read: flag },
   /** The resource's URN, which progress messages are shown with; `""` when unknown. */
   resourceUrn: { kind: "state", read: text, checked: true },
-  /** The id of the check whose inputs the last apply used (see `freshObserved` in checked.ts). */
-  checkId: { kind: "state", read: text },
 } satisfies Record<string, OutputSpec<unknown>>;
 
 /** A state property that is not a stored input. */

@@ -12,7 +12,6 @@ import type { ConnectionState } from "../../provider/lifecycle/state";
 export function connectionState(over: Partial<ConnectionState> = {}): ConnectionState {
   return {
     agentImages: {},
-    checkId: "",
     clusterId: "0123456789abcdef0123456789abcdef01234567/0123456789abcdef",
     clusterName: "prod",
     clusterUid: "kube-system-uid",

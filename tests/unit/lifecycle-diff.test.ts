@@ -1,4 +1,3 @@
-import { checkIdOf } from "../../provider/lifecycle/checked";
 import { diffConnection } from "../../provider/lifecycle/diff";
 import { explainDiff } from "../../provider/lifecycle/explain-diff";
 import { UNKNOWN_VALUE } from "../../provider/inputs";
@@ -17,20 +16,25 @@ describe("diffConnection", () => {
     });
   });
 
-  test("a refresh's diff, of the inputs the last apply used, does not compare their observations", () => {
+  test("a refresh's diff, of the inputs stored with the last apply, does not compare their observations", () => {
     // Checked before the apply created the agent's namespace: its UID was still "".
     const stored = news({}, { agentNamespaceUid: "" });
-    const applied = state({ checkId: checkIdOf(stored) });
-    expect(diffConnection(applied, stored, NOW).replaces).toEqual([]);
-    expect(explainDiff(applied, stored, diffConnection(applied, stored, NOW))).toBeUndefined();
+    const stale = { stale: true };
+    expect(diffConnection(state(), stored, NOW, stale).replaces).toEqual([]);
+    expect(
+      explainDiff(state(), stored, diffConnection(state(), stored, NOW, stale), stale),
+    ).toBeUndefined();
     // A fresh check seeing the same is a namespace gone: replaced.
-    expect(diffConnection(applied, news({}, { agentNamespaceUid: "" }), NOW).replaces).toEqual([
-      "remoteId",
-    ]);
+    expect(diffConnection(state(), stored, NOW).replaces).toEqual(["remoteId"]);
     // Drift found by that refresh still makes it an update, explained without a word on the
     // cluster not being checked.
-    const drifted = { ...applied, installationDrift: ["RoleBinding gulfstream/x: deleted"] };
-    const sentence = explainDiff(drifted, stored, diffConnection(drifted, stored, NOW));
+    const drifted = state({ installationDrift: ["RoleBinding gulfstream/x: deleted"] });
+    const sentence = explainDiff(
+      drifted,
+      stored,
+      diffConnection(drifted, stored, NOW, stale),
+      stale,
+    );
     expect(sentence).toMatch(/^update in place: .*RoleBinding gulfstream\/x: deleted/);
     expect(sentence).not.toMatch(/not checked/);
   });

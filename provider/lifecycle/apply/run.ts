@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkIdOf, normalizedOf, resourceUrnOf, type CheckedInputs } from "../checked";
+import { normalizedOf, resourceUrnOf, type CheckedInputs } from "../checked";
 import type { ClusterFacts } from "../../checks/cluster-checks";
 import { PartialFailureError } from "../../errors";
 import type { NormalizedInputs } from "../../inputs";
@@ -103,7 +103,6 @@ export async function startRun(
   const inputs = normalizedOf(req.inputs);
   const state = initialState(connectionId, inputs, previous);
   state.resourceUrn = resourceUrnOf(req.inputs);
-  state.checkId = checkIdOf(req.inputs);
   const agentPlatform = ctx.agentPlatform();
   const installedPlatform = summarizePlatform(agentPlatform);
   const move = platformMove(previous, installedPlatform);
