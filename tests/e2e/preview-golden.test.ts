@@ -5,6 +5,7 @@ import { callControl } from "../../local/control-plane/control-client";
 import type { EnforceSection } from "../../local/platform-services";
 import {
   collapseRepeats,
+  withoutWaitProgress,
   connectionPart,
   maskOutput,
   type KnownValue,
@@ -150,7 +151,8 @@ describe("what the Pulumi CLI prints for a connection (golden files)", () => {
   /** Runs `pulumi <args>` and compares the connection's part, masked, with golden `name`. */
   async function golden(name: string, args: string[]): Promise<CliRun> {
     const run = await cli(name, args);
-    expectGolden(name, collapseRepeats(maskOutput(connectionPart(run, CONNECTION), known)));
+    const part = maskOutput(connectionPart(run, CONNECTION), known);
+    expectGolden(name, collapseRepeats(withoutWaitProgress(part)));
     return run;
   }
 

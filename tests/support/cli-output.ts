@@ -144,3 +144,14 @@ export function collapseRepeats(text: string): string {
     .filter((line, i, all) => i === 0 || line !== all[i - 1])
     .join("\n");
 }
+
+/**
+ * Drops the lines of the provider's "still waiting for the agent (…s so far)" progress: how many
+ * a run prints depends only on how long registration took on the machine that ran it.
+ */
+export function withoutWaitProgress(text: string): string {
+  return text
+    .split("\n")
+    .filter((line) => !line.includes("still waiting for the agent ("))
+    .join("\n");
+}

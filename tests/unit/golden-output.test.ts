@@ -1,4 +1,9 @@
-import { collapseRepeats, connectionPart, maskOutput } from "../support/cli-output";
+import {
+  collapseRepeats,
+  connectionPart,
+  maskOutput,
+  withoutWaitProgress,
+} from "../support/cli-output";
 import { unifiedDiff } from "../support/golden";
 
 /**
@@ -130,5 +135,14 @@ describe("unifiedDiff", () => {
       " 7",
       " 8",
     ]);
+  });
+
+  test("withoutWaitProgress drops the registration wait's progress, whose count varies", () => {
+    const rows = [
+      " ++ conn creating replacement (<duration>); waiting for the agent to register",
+      " ++ conn creating replacement (<duration>); still waiting for the agent (10s so far): Secret gulfstream/mcp-creds present",
+      ' ++ conn creating replacement (<duration>); the agent registered cluster "private"',
+    ];
+    expect(withoutWaitProgress(rows.join("\n"))).toBe([rows[0], rows[2]].join("\n"));
   });
 });
