@@ -183,7 +183,7 @@ export class EnforceClusterConnection extends pulumi.dynamic.Resource {
   declare readonly connectivity: pulumi.Output<ResolvedConnectivity>;
   /** The cluster's service account issuer. */
   declare readonly issuer: pulumi.Output<string>;
-  /** Key ids of the issuer's signing keys (its JWKS), sorted. */
+  /** Key ids of the issuer's signing keys (its JWKS) when the connection was last applied, sorted. */
   declare readonly signingKeyIds: pulumi.Output<string[]>;
   /** The Enforce identity the agent assumes; `""` for public connections. */
   declare readonly identityId: pulumi.Output<string>;
