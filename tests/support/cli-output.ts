@@ -155,3 +155,23 @@ export function withoutWaitProgress(text: string): string {
     .filter((line) => !line.includes("still waiting for the agent ("))
     .join("\n");
 }
+
+/**
+ * Replaces the rows an `up` prints while it runs (after `Updating (…):`, up to the Diagnostics)
+ * with one line: the steps of a replacement run concurrently, so the order in which their
+ * progress rows interleave varies from run to run. The Diagnostics after them keep what the
+ * provider said, in its order.
+ */
+export function withoutUpdateRows(text: string): string {
+  const lines = text.split("\n");
+  const start = lines.findIndex((l) => /^Updating \(/.test(l));
+  if (start < 0) return text;
+  let end = start + 1;
+  while (end < lines.length && /^ [-+~<>=* ]{2} /.test(lines[end]!)) end++;
+  if (end === start + 1) return text;
+  return [
+    ...lines.slice(0, start + 1),
+    "(rows of the running update left out)",
+    ...lines.slice(end),
+  ].join("\n");
+}

@@ -51,7 +51,9 @@ export function makeCertificate(spec: CertSpec, issuer?: TestCert): TestCert {
     extensions.push(extension(OID.subjectAltName, false, seq(spec.ips.map(ipAddress))));
   }
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // a positive INTEGER
+  // A positive INTEGER in its shortest form: the first byte neither has its top bit set nor is
+  // 0 (a leading zero byte before one below 0x80 is invalid DER, "illegal padding").
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const tbs = seq([
     tlv(0xa0, tlv(0x02, Buffer.from([2]))), // version v3
     tlv(0x02, serial),

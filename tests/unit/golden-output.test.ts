@@ -2,6 +2,7 @@ import {
   collapseRepeats,
   connectionPart,
   maskOutput,
+  withoutUpdateRows,
   withoutWaitProgress,
 } from "../support/cli-output";
 import { unifiedDiff } from "../support/golden";
@@ -144,5 +145,29 @@ describe("unifiedDiff", () => {
       ' ++ conn creating replacement (<duration>); the agent registered cluster "private"',
     ];
     expect(withoutWaitProgress(rows.join("\n"))).toBe([rows[0], rows[2]].join("\n"));
+  });
+
+  test("withoutUpdateRows leaves out the rows of a running up, not what follows them", () => {
+    const text = [
+      "Updating (ci):",
+      " ++ conn creating replacement (1s); taking over",
+      " ++ conn creating replacement (1s); applying 27 agent objects",
+      "    conn  replace: why",
+      "Diagnostics:",
+      "  conn:",
+      "    taking over",
+    ].join("\n");
+    expect(withoutUpdateRows(text)).toBe(
+      [
+        "Updating (ci):",
+        "(rows of the running update left out)",
+        "Diagnostics:",
+        "  conn:",
+        "    taking over",
+      ].join("\n"),
+    );
+    expect(withoutUpdateRows("Previewing update (ci):\n + conn create")).toBe(
+      "Previewing update (ci):\n + conn create",
+    );
   });
 });
