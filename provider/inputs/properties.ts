@@ -149,6 +149,11 @@ export const INPUT_PROPERTIES: readonly InputProperty[] = (
   Object.keys(INPUTS) as InputProperty[]
 ).sort();
 
+/** Whether `name` is an input of the table. */
+export function isInputProperty(name: string): name is InputProperty {
+  return (INPUT_PROPERTIES as readonly string[]).includes(name);
+}
+
 /** The description of `property`, with the types of its own entry widened to the common shape. */
 export function inputSpec(property: InputProperty): InputSpec<unknown> {
   return INPUTS[property];

@@ -12,6 +12,7 @@ import {
   INPUTS,
   INPUT_PROPERTIES,
   inputSpec,
+  isInputProperty,
   secondsKey,
   type InputProperty,
   type NormalizedInputs,
@@ -48,10 +49,6 @@ export interface ValidationResult {
 
 /** Inputs the engine adds to every dynamic resource; they belong to no user. */
 const ENGINE_PROPERTIES = new Set(["__provider"]);
-
-function isInputProperty(name: string): name is InputProperty {
-  return (INPUT_PROPERTIES as readonly string[]).includes(name);
-}
 
 function defaultDuration(text: string): CheckedDuration {
   const parsed = parseDuration(text);

@@ -14,6 +14,7 @@ import {
   SECONDS_KEYS,
   UNKNOWN_VALUE,
   inputSpec,
+  isInputProperty,
   secondsKey,
   type NormalizedInputs,
   type ResolvedConnectivity,
@@ -81,7 +82,7 @@ export function checkedInputs(
   const seconds: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(inputs)) {
     if (SECONDS_KEYS.includes(key)) seconds[key] = value;
-    else stored[isInputKey(key) ? storedKey(key) : key] = value;
+    else stored[isInputProperty(key) ? storedKey(key) : key] = value;
   }
   const seen = observed === UNKNOWN_VALUE ? undefined : observed;
   const or = <T>(value: T | undefined): T | Unknown => (seen ? (value as T) : UNKNOWN_VALUE);
@@ -143,8 +144,4 @@ export function normalizedOf(checked: Record<string, unknown>): NormalizedInputs
 function notesOf(checked: Record<string, unknown>): Partial<Record<keyof CheckNotes, unknown>> {
   const notes = checked[CHECK_KEY];
   return isRecord(notes) ? notes : {};
-}
-
-function isInputKey(key: string): key is (typeof INPUT_PROPERTIES)[number] {
-  return (INPUT_PROPERTIES as readonly string[]).includes(key);
 }

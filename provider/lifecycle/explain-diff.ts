@@ -7,7 +7,7 @@
  * @module
  */
 
-import { INPUTS, UNKNOWN_VALUE, inputSpec, type InputProperty } from "../inputs";
+import { UNKNOWN_VALUE, inputSpec, isInputProperty } from "../inputs";
 import { containsUnknown } from "../inputs/values";
 import { isRecord, sameJson } from "../util/json";
 import { driftedObject, listDrift, restoreHow } from "../install/drift";
@@ -248,7 +248,7 @@ function unknownClauses(
         "rotated or its agent namespace was recreated (each would replace the connection) is decided by up",
     );
   }
-  const replacing = unknown.filter((p) => isInput(p) && inputSpec(p).update.replace);
+  const replacing = unknown.filter((p) => isInputProperty(p) && inputSpec(p).update.replace);
   for (const property of replacing) {
     const before = (olds as unknown as Record<string, unknown>)[storedOf(property)];
     clauses.push(`if ${property} is no longer ${show(before)}, up replaces the connection`);
@@ -258,14 +258,10 @@ function unknownClauses(
 
 /** The reason an input or checked output's table gives for its change. */
 function reasonOf(property: string): string | undefined {
-  if (isInput(property)) return inputSpec(property).update.why;
+  if (isInputProperty(property)) return inputSpec(property).update.why;
   return property in OUTPUTS
     ? (OUTPUTS[property as keyof typeof OUTPUTS] as { update?: { why: string } }).update?.why
     : undefined;
-}
-
-function isInput(property: string): property is InputProperty {
-  return property in INPUTS;
 }
 
 /**
@@ -278,7 +274,7 @@ function labelOf(property: string): string {
 }
 
 function storedOf(property: string): string {
-  return isInput(property) ? storedKey(property) : property;
+  return isInputProperty(property) ? storedKey(property) : property;
 }
 
 /** A value as JSON (strings quoted), `(unset)` when absent. */

@@ -3,7 +3,7 @@
  * `check` of the same intent produces. The diff, explain and lifecycle-step tests start from
  * these and override what their case changes.
  */
-import { INPUT_PROPERTIES, UNKNOWN_VALUE, type NormalizedInputs } from "../../provider/inputs";
+import { UNKNOWN_VALUE, isInputProperty, type NormalizedInputs } from "../../provider/inputs";
 import type { InstallationSpec } from "../../provider/install/manifests";
 import { checkedInputs, type Observed } from "../../provider/lifecycle/checked";
 import type { ConnectionState } from "../../provider/lifecycle/state";
@@ -77,7 +77,7 @@ export function checkedNews(
   };
   const rest: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(over)) {
-    const input = (INPUT_PROPERTIES as readonly string[]).includes(key.replace(/Seconds$/, ""));
+    const input = isInputProperty(key.replace(/Seconds$/, ""));
     (input ? inputs : rest)[key] = value;
   }
   const seen: Observed | typeof UNKNOWN_VALUE =
