@@ -57,6 +57,21 @@ export interface CreateSample {
   delete: number;
 }
 
+/** The times of a {@link CreateSample} whose medians the summary reports, in the table's order. */
+export const CREATE_TIMES = [
+  "check",
+  "create",
+  "platform",
+  "platformCalls",
+  "apply",
+  "waitForAgent",
+  "other",
+  "reapply",
+  "kubectlCold",
+  "kubectlWarm",
+  "delete",
+] as const satisfies readonly (keyof CreateSample)[];
+
 /** Platform time and calls by the step that made them. */
 interface PlatformTally {
   step: string;

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { CreateSample } from "./create-split";
+import { CREATE_TIMES, type CreateSample } from "./create-split";
 import type { BenchResults, Engine, PreviewPoint, RequestSample } from "./results";
 import { median, ratio, round } from "./stats";
 
@@ -93,19 +93,7 @@ function createSummary(create: Record<string, CreateSample[]>, out: Record<strin
   for (const [latency, samples] of Object.entries(create)) {
     const m = (f: (s: CreateSample) => number) => round(median(samples.map(f)), 3);
     const key = `create.${latency}`;
-    for (const field of [
-      "check",
-      "create",
-      "platform",
-      "platformCalls",
-      "apply",
-      "waitForAgent",
-      "other",
-      "reapply",
-      "kubectlCold",
-      "kubectlWarm",
-      "delete",
-    ] as const) {
+    for (const field of CREATE_TIMES) {
       out[`${key}.${field}`] = m((s) => s[field]);
     }
     out[`${key}.applyOverKubectlCold`] = ratio(

@@ -3,6 +3,7 @@
  * @module
  */
 
+import { CREATE_TIMES } from "./create-split";
 import type { BenchResults } from "./results";
 import { SIZES } from "./phases";
 
@@ -82,22 +83,9 @@ function requestTable(s: Record<string, number>, latencies: number[]): string {
 }
 
 function createTable(s: Record<string, number>, latencies: number[]): string {
-  const fields = [
-    "check",
-    "create",
-    "platform",
-    "platformCalls",
-    "apply",
-    "waitForAgent",
-    "other",
-    "reapply",
-    "kubectlCold",
-    "kubectlWarm",
-    "applyOverKubectlCold",
-    "applyOverKubectlWarm",
-    "reapplyOverKubectlWarm",
-    "delete",
-  ];
+  // The medians, with the ratios to kubectl after the kubectl times.
+  const ratios = ["applyOverKubectlCold", "applyOverKubectlWarm", "reapplyOverKubectlWarm"];
+  const fields = CREATE_TIMES.flatMap((f) => (f === "kubectlWarm" ? [f, ...ratios] : [f]));
   const rows = [["create (median s)", ...latencies.map((l) => `${l} ms`)]];
   for (const f of fields) rows.push([f, ...latencies.map((l) => fmt(s[`create.${l}ms.${f}`]))]);
   return columns(rows);
