@@ -17,6 +17,7 @@ import { deleteConnection } from "./lifecycle/delete-connection";
 import { diffConnection } from "./lifecycle/diff";
 import { explainDiff } from "./lifecycle/explain-diff";
 import { readConnection } from "./lifecycle/read-connection";
+import { RecentChecks } from "./lifecycle/recent-checks";
 import { fromOutputs, toOutputs } from "./lifecycle/state";
 
 /** Inputs, outputs and state as the engine passes them: untyped until checked or decoded. */
@@ -45,15 +46,21 @@ export function createImplementation(
   // Connections this process refreshed and has not checked since: `pulumi refresh` runs `read`,
   // then `diff` against the inputs stored with the last apply, without a `check` between.
   const refreshed = new Set<string>();
+  // What each connection's last check observed, for the create or update right after it.
+  const recent = new RecentChecks();
   return {
     async configure(req) {
       config = configure(req);
     },
-    check(olds: Props | undefined, news: Props) {
-      refreshed.delete(resourceUrnOf(news));
-      return checkConnection(olds ?? {}, news, {
-        agentPlatform: () => context(resourceUrnOf(news)).agentPlatform(),
+    async check(olds: Props | undefined, news: Props) {
+      const urn = resourceUrnOf(news);
+      refreshed.delete(urn);
+      const { inputs, failures, facts } = await checkConnection(olds ?? {}, news, {
+        agentPlatform: () => context(urn).agentPlatform(),
       });
+      if (facts && failures.length === 0) recent.remember(urn, inputs, facts);
+      else recent.forget(urn);
+      return { inputs, failures };
     },
     async diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
       const urn = resourceUrnOf(news);
@@ -68,20 +75,25 @@ export function createImplementation(
       return { changes, replaces, deleteBeforeReplace };
     },
     async create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
-      const ctx = context(resourceUrnOf(inputs));
+      const urn = resourceUrnOf(inputs);
+      const ctx = context(urn);
       const connectionId = ctx.newConnectionId();
+      const facts = recent.take(urn, inputs);
       const state = await keepProvider(inputs, () =>
-        applyConnection(ctx, { connectionId, inputs: inputs as CheckedInputs }),
+        applyConnection(ctx, { connectionId, inputs: inputs as CheckedInputs, facts }),
       );
       return { id: connectionId, outs: toOutputs(state) };
     },
     async update(id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
       const previous = fromOutputs(olds);
+      const urn = resourceUrnOf(news);
+      const facts = recent.take(urn, news);
       const state = await keepProvider(news, () =>
-        applyConnection(context(resourceUrnOf(news)), {
+        applyConnection(context(urn), {
           connectionId: previous.connectionId || id,
           inputs: news as CheckedInputs,
           previous,
+          facts,
         }),
       );
       return { outs: toOutputs(state) };

@@ -28,6 +28,12 @@ export interface AnonymousOptions {
   timeoutMs?: number;
   /** Fetch the document's `jwks_uri` too (one more request), as the platform does for a public issuer. */
   keys?: boolean;
+  /**
+   * Where the document's `jwks_uri` is expected to point (what the last check found). With
+   * `keys`, that URL is fetched at the same time as the document, which saves a round trip; when
+   * the document names another, the keys are fetched again from there.
+   */
+  expectedJwksUri?: string;
 }
 
 /**
@@ -50,6 +56,23 @@ export async function probeAnonymousDiscovery(
   if (url.protocol !== "https:") {
     return { reachable: false, detail: `the issuer "${issuer}" is not an https URL` };
   }
+  const early =
+    opts.keys && opts.expectedJwksUri ? fetchAnonymousKeys(opts.expectedJwksUri, opts) : undefined;
+  try {
+    return await probeDocument(url, issuer, opts, early);
+  } finally {
+    // An early fetch the document did not call for still ends before the probe reports.
+    await early;
+  }
+}
+
+/** The discovery document at `url`, then (with `keys`) its `jwks_uri`, unless `early` has it. */
+async function probeDocument(
+  url: URL,
+  issuer: string,
+  opts: AnonymousOptions,
+  early: Promise<AnonymousKeys> | undefined,
+): Promise<AnonymousProbe> {
   const { status, json, detail } = await anonymousGetJson(url, opts);
   if (json === undefined) return { reachable: false, status, detail };
   const doc = (typeof json === "object" && json !== null ? json : {}) as {
@@ -64,7 +87,12 @@ export async function probeAnonymousDiscovery(
     };
   }
   const probe: AnonymousProbe = { reachable: true, status, detail };
-  if (opts.keys) probe.keys = await fetchAnonymousKeys(doc.jwks_uri, opts);
+  if (opts.keys) {
+    probe.keys =
+      early && doc.jwks_uri === opts.expectedJwksUri
+        ? await early
+        : await fetchAnonymousKeys(doc.jwks_uri, opts);
+  }
   return probe;
 }
 
@@ -88,6 +116,13 @@ async function fetchAnonymousKeys(uri: unknown, opts: AnonymousOptions): Promise
   return json === undefined ? { uri, detail } : { uri, jwks: json, detail };
 }
 
+/**
+ * One keep-alive pool for every anonymous request of the process: a connection's next check
+ * (and the one of `create` right after `check`) finds its TLS connection open. No credential is
+ * ever sent over it; sockets are pooled per host and trusted CA set.
+ */
+const anonymousAgent = new https.Agent({ keepAlive: true, maxSockets: 4 });
+
 /** Larger answers are not a discovery document or a key set. */
 const MAX_BODY_BYTES = 1 << 20;
 
@@ -103,7 +138,7 @@ function anonymousGetJson(
   return new Promise((resolve) => {
     const req = https.get(
       url,
-      { ca, agent: false, timeout: opts.timeoutMs ?? 5000, headers },
+      { ca, agent: anonymousAgent, timeout: opts.timeoutMs ?? 5000, headers },
       (res) => {
         const status = res.statusCode ?? 0;
         const chunks: Buffer[] = [];

@@ -1,20 +1,23 @@
 import type { ResolvedConnectivity } from "../inputs/types";
-import { AGENT_AUDIENCE, AGENT_NAMESPACE } from "../install/names";
+import { AGENT_AUDIENCE } from "../install/names";
 import type { KubeClient } from "../kube/client";
 import type { JsonWebKeySet } from "../platform/types";
-import { KubeError, KubeStatusError } from "../kube/errors";
 import {
   probeAnonymousDiscovery,
   sameOrigin,
   type AnonymousKeys,
   type AnonymousProbe,
 } from "./anonymous";
+import {
+  accessProblem,
+  checkProjection,
+  checkTokenRequest,
+  readDiscoveredIssuer,
+  readNamespaceUids,
+  readServerKeys,
+} from "./api-server-checks";
 import { REMEDY } from "./remedies";
-import { ProbeToken, verifyClusterToken, type KeySource } from "./token-verification";
-
-/** Where the projection and TokenRequest checks run: present in every cluster, rarely under admission webhooks. */
-const PROBE_NAMESPACE = "kube-system";
-const PROBE_SERVICE_ACCOUNT = "default";
+import { verifyClusterToken, type KeySource, type ProbeToken } from "./token-verification";
 
 export type CheckName =
   | "access"
@@ -36,10 +39,14 @@ export interface Problem {
 /** What the checks observed about the cluster. */
 export interface ClusterFacts {
   server: string;
+  /** The service account issuer, from the `iss` claim of the token the cluster issued. */
   issuer: string;
-  discovery?: Record<string, unknown>;
+  /** The API server's own key set when it was read: what a private connection uploads. */
   jwks?: JsonWebKeySet;
-  /** Every key id the JWKS publishes, sorted. */
+  /**
+   * Every key id of the key set the platform verifies with, sorted: a public issuer's anonymous
+   * `jwks_uri`, otherwise the API server's own.
+   */
   signingKeyIds: string[];
   /** The key id in a freshly minted token's header: the key that signs now. */
   activeKeyId: string;
@@ -81,26 +88,65 @@ export interface CheckOptions {
 }
 
 /**
- * Checks the prerequisites of the agent against a live cluster: token volume
- * projection, TokenRequest, issuer discovery, and whether the issuer is
- * reachable anonymously (public) or not (private). Independent calls run
- * concurrently over the client's one connection pool; about seven requests.
+ * What the last check of the same connection found. With it, every request of a check goes out
+ * in one round: the issuer is probed where it was, its keys fetched where they were, and the API
+ * server's own keys are skipped when the issuer was public. A hint that turns out wrong costs a
+ * second round, never a wrong answer: every fact is still read from the cluster.
+ */
+export interface CheckHints {
+  /** The issuer found last time. */
+  issuer?: string;
+  /** The `jwks_uri` its discovery document named last time. */
+  jwksUri?: string;
+  /** The connectivity it resolved to last time. */
+  connectivity?: string;
+}
+
+/**
+ * Checks the prerequisites of the agent against a live cluster: token volume projection,
+ * TokenRequest, issuer discovery, and whether the issuer is reachable anonymously (public) or
+ * not (private). Every request goes out at once (four to six of them, see {@link CheckHints});
+ * a second round only when a hint was wrong or missing.
  */
 export async function checkCluster(
   client: KubeClient,
   opts: CheckOptions,
+  hints: CheckHints = {},
 ): Promise<{ facts: ClusterFacts; problems: Problem[] }> {
   const problems: Problem[] = [];
   const facts = unobservedFacts(client.server);
-  // One round for everything the API server answers, the cluster's identity included: on a
-  // network with latency, each round costs a round trip per cluster in every preview. When the
-  // identity cannot be read, nothing else worked either, and that one clear error is reported.
+  const plan = planFirstRound(client, opts, hints);
+  let serverKeys: Promise<KeysRead> | undefined = plan.serverKeys
+    ? readServerKeys(client)
+    : undefined;
+  let probe = plan.probeIssuer ? probeIssuer(client, plan.probeIssuer, plan.jwksUri) : undefined;
+  // When the cluster's identity cannot be read, nothing else worked either: that one clear
+  // error is reported.
   const [denied] = await Promise.all([
-    readClusterUid(client, facts),
-    checkPrerequisites(client, opts, facts, problems),
+    readNamespaceUids(client).then(
+      (uids) => void Object.assign(facts, uids),
+      (err: unknown) => accessProblem(err),
+    ),
+    checkProjection(client).then((p) => (p ? problems.push(p) : (facts.tokenProjection = true))),
+    checkTokenRequest(client).then((r) => {
+      if ("problem" in r) return void problems.push(r.problem);
+      Object.assign(facts, { tokenRequest: true, activeKeyId: r.kid, issuer: r.issuer });
+      facts.probeToken = r.token;
+    }),
+    serverKeys,
+    probe,
   ]);
   if (denied) return { facts, problems: [denied] };
-  if (facts.issuerDiscovery) await checkIssuerReach(opts, facts, problems);
+  if (!facts.tokenRequest) facts.issuer = await readDiscoveredIssuer(client);
+  // Second round, only for what the first one guessed wrong.
+  if (plan.probeIssuer !== undefined && plan.probeIssuer !== facts.issuer && facts.issuer) {
+    probe = probeIssuer(client, facts.issuer, hints.jwksUri);
+  }
+  const anonymous = await probe;
+  if (anonymous) facts.anonymousDiscovery = anonymous;
+  if (!serverKeys && !usableKeys(anonymous)) serverKeys = readServerKeys(client);
+  recordKeys(facts, anonymous, await serverKeys, problems);
+  if (facts.issuerDiscovery && facts.issuer) await checkIssuerReach(opts, facts, problems);
   return { facts, problems };
 }
 
@@ -122,62 +168,70 @@ function unobservedFacts(server: string): ClusterFacts {
   };
 }
 
-/** Reads which cluster this is (the kube-system Namespace's UID); an `access` problem if not. */
-async function readClusterUid(
+/** What the first round sends besides the requests every check makes. */
+interface FirstRound {
+  /** Fetch the API server's JWKS with credentials. */
+  serverKeys: boolean;
+  /** The issuer to probe anonymously, if any: the last one, or a guess of this API server. */
+  probeIssuer?: string;
+  jwksUri?: string;
+}
+
+function planFirstRound(client: KubeClient, opts: CheckOptions, hints: CheckHints): FirstRound {
+  if (opts.connectivity === "private") return { serverKeys: true };
+  const probeIssuer = hints.issuer || client.server;
+  // The issuer's keys are fetched with its document when it is likely public: it was last time,
+  // or there is no last time. A private issuer's probe is one anonymous request.
+  const guess = sameOrigin(probeIssuer, client.server) ? `${client.server}${JWKS_PATH}` : "";
+  const jwksUri = hints.connectivity === "private" ? "" : hints.jwksUri || guess;
+  // A public issuer's keys come from its anonymous jwks_uri; the API server's are read only
+  // when that fails (second round), or when the issuer was not public last time.
+  return { serverKeys: hints.connectivity !== "public", probeIssuer, jwksUri };
+}
+
+const JWKS_PATH = "/openid/v1/jwks";
+
+type KeysRead = Awaited<ReturnType<typeof readServerKeys>>;
+
+function probeIssuer(
   client: KubeClient,
-  facts: ClusterFacts,
-): Promise<Problem | undefined> {
-  try {
-    const ns = await client.get<{ metadata: { uid: string } }>(`/api/v1/namespaces/kube-system`);
-    facts.clusterUid = ns.body.metadata.uid;
-    return undefined;
-  } catch (err) {
-    return accessProblem(err);
-  }
+  issuer: string,
+  jwksUri?: string,
+): Promise<AnonymousProbe> {
+  return probeAnonymousDiscovery(issuer, {
+    apiServer: client.server,
+    clusterCa: client.caPem,
+    keys: true,
+    expectedJwksUri: jwksUri || undefined,
+  }).catch((err: Error): AnonymousProbe => ({ reachable: false, detail: err.message }));
+}
+
+/** The anonymous probe found a key set the platform can read. */
+function usableKeys(probe: AnonymousProbe | undefined): boolean {
+  const jwks = probe?.keys?.jwks as { keys?: unknown } | undefined;
+  return !!probe?.reachable && Array.isArray(jwks?.keys) && jwks.keys.length > 0;
 }
 
 /**
- * The checks that need only the API server, concurrently: the agent's namespace (its absence is
- * no problem), token projection, TokenRequest (whose token names the signing key) and issuer
- * discovery (which names the issuer and its keys, and is probed without credentials meanwhile).
+ * Records the key sets read: the API server's (a private connection uploads it) and the key ids
+ * of the set the platform will verify with, the anonymous one for a public issuer.
  */
-async function checkPrerequisites(
-  client: KubeClient,
-  opts: CheckOptions,
+function recordKeys(
   facts: ClusterFacts,
+  anonymous: AnonymousProbe | undefined,
+  server: KeysRead | undefined,
   problems: Problem[],
-): Promise<void> {
-  await Promise.all([
-    client
-      .get<{ metadata: { uid: string } }>(`/api/v1/namespaces/${AGENT_NAMESPACE}`, {
-        accept: [404],
-      })
-      .then((r) => (facts.agentNamespaceUid = r.status === 200 ? r.body.metadata.uid : ""))
-      .catch(() => undefined),
-    checkProjection(client).then((p) => (p ? problems.push(p) : (facts.tokenProjection = true))),
-    checkTokenRequest(client).then((r) => {
-      if ("problem" in r) problems.push(r.problem);
-      else {
-        facts.tokenRequest = true;
-        facts.activeKeyId = r.kid;
-        facts.probeToken = r.token;
-      }
-    }),
-    checkDiscovery(client, opts).then((r) => {
-      if ("problem" in r) {
-        problems.push(r.problem);
-        return;
-      }
-      facts.issuerDiscovery = true;
-      facts.issuer = r.issuer;
-      facts.discovery = r.discovery;
-      facts.jwks = r.jwks;
-      facts.signingKeyIds = [
-        ...new Set(r.jwks.keys.map((k) => k.kid).filter((k): k is string => !!k)),
-      ].sort();
-      facts.anonymousDiscovery = r.anonymous;
-    }),
-  ]);
+): void {
+  if (server && "problem" in server) {
+    problems.push(server.problem);
+    return;
+  }
+  facts.issuerDiscovery = true;
+  facts.jwks = server?.jwks;
+  const keys = (usableKeys(anonymous) ? anonymous?.keys?.jwks : server?.jwks) as JsonWebKeySet;
+  facts.signingKeyIds = [
+    ...new Set(keys.keys.map((k) => k.kid).filter((k): k is string => !!k)),
+  ].sort();
 }
 
 /**
@@ -287,169 +341,5 @@ function resolveConnectivity(
         ? `${REMEDY.publicBinding}. Or set exposeIssuerDiscovery: true to let this resource create that binding, or set connectivity: "private".`
         : `The issuer is not served by this API server (${facts.server}), so a binding here cannot make it public: set connectivity: "private".`,
     },
-  };
-}
-
-function accessProblem(err: unknown): Problem {
-  if (err instanceof KubeStatusError && (err.statusCode === 401 || err.statusCode === 403)) {
-    return {
-      check: "access",
-      property: "kubeconfig",
-      reason: `the kubeconfig's credentials were refused (${err.statusCode} ${err.reason}) when reading Namespace kube-system`,
-      remedy:
-        "Use credentials that can manage cluster-scoped objects (the agent installs CRDs, ClusterRoles and webhooks), e.g. a cluster-admin kubeconfig.",
-    };
-  }
-  return {
-    check: "access",
-    property: "kubeconfig",
-    reason:
-      err instanceof KubeError
-        ? err.message
-        : `cannot talk to the cluster: ${(err as Error).message}`,
-    remedy: "Check that the cluster is running and that the kubeconfig (and context) point at it.",
-  };
-}
-
-async function checkProjection(client: KubeClient): Promise<Problem | undefined> {
-  // Dry run: admission and validation happen, nothing is stored.
-  const pod = {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name: "enforce-projection-check", namespace: PROBE_NAMESPACE },
-    spec: {
-      serviceAccountName: PROBE_SERVICE_ACCOUNT,
-      containers: [
-        {
-          name: "check",
-          image: "registry.k8s.io/pause:3.10",
-          volumeMounts: [{ name: "enforce-token", mountPath: "/var/run/secrets/tokens" }],
-        },
-      ],
-      volumes: [
-        {
-          name: "enforce-token",
-          projected: {
-            sources: [
-              {
-                serviceAccountToken: {
-                  path: "enforce-token",
-                  expirationSeconds: 600,
-                  audience: AGENT_AUDIENCE,
-                },
-              },
-            ],
-          },
-        },
-      ],
-    },
-  };
-  try {
-    await client.post(`/api/v1/namespaces/${PROBE_NAMESPACE}/pods`, pod, {
-      query: { dryRun: "All" },
-    });
-    return undefined;
-  } catch (err) {
-    return {
-      check: "tokenProjection",
-      property: "kubeconfig",
-      reason: `service account token volume projection is not available: a pod with a projected serviceAccountToken volume was rejected (${(err as Error).message})`,
-      remedy: REMEDY.tokenProjection,
-    };
-  }
-}
-
-async function checkTokenRequest(
-  client: KubeClient,
-): Promise<{ kid: string; token: ProbeToken } | { problem: Problem }> {
-  try {
-    const res = await client.post<{ status: { token: string } }>(
-      `/api/v1/namespaces/${PROBE_NAMESPACE}/serviceaccounts/${PROBE_SERVICE_ACCOUNT}/token`,
-      {
-        apiVersion: "authentication.k8s.io/v1",
-        kind: "TokenRequest",
-        spec: { audiences: [AGENT_AUDIENCE], expirationSeconds: 600 },
-      },
-    );
-    const token = res.body.status.token;
-    const [encoded = ""] = token.split(".");
-    const header = JSON.parse(Buffer.from(encoded, "base64url").toString("utf8")) as {
-      kid?: string;
-    };
-    return { kid: header.kid ?? "", token: new ProbeToken(token) };
-  } catch (err) {
-    return {
-      problem: {
-        check: "tokenRequest",
-        property: "kubeconfig",
-        reason: `the TokenRequest API did not issue a token for ${PROBE_NAMESPACE}/${PROBE_SERVICE_ACCOUNT} (${(err as Error).message})`,
-        remedy: REMEDY.tokenProjection,
-      },
-    };
-  }
-}
-
-/**
- * Issuer discovery through the API server: the discovery document, then its keys and, at the
- * same time, the same document fetched without credentials from the issuer it names (whether
- * the issuer is public).
- */
-async function checkDiscovery(
-  client: KubeClient,
-  opts: CheckOptions,
-): Promise<
-  | {
-      issuer: string;
-      discovery: Record<string, unknown>;
-      jwks: JsonWebKeySet;
-      anonymous: AnonymousProbe;
-    }
-  | { problem: Problem }
-> {
-  const fail = (detail: string): { problem: Problem } => ({
-    problem: {
-      check: "issuerDiscovery",
-      property: "kubeconfig",
-      reason: `service account issuer discovery is not enabled: ${detail}`,
-      remedy: REMEDY.issuerDiscovery,
-    },
-  });
-  let discovery: { issuer?: string; jwks_uri?: string };
-  try {
-    discovery = (
-      await client.get<{ issuer?: string; jwks_uri?: string }>("/.well-known/openid-configuration")
-    ).body;
-  } catch (err) {
-    return fail(
-      err instanceof KubeStatusError && err.statusCode === 404
-        ? "GET /.well-known/openid-configuration answered 404 NotFound"
-        : (err as Error).message,
-    );
-  }
-  if (typeof discovery?.issuer !== "string" || !discovery.issuer)
-    return fail("the discovery document names no issuer");
-  const anonymous = probeAnonymousDiscovery(discovery.issuer, {
-    apiServer: client.server,
-    clusterCa: client.caPem,
-    // The issuer's keys matter only to a public connection: a private one adds no request.
-    keys: opts.connectivity !== "private",
-  }).catch((err: Error): AnonymousProbe => ({ reachable: false, detail: err.message }));
-  // The keys are served by the API server at /openid/v1/jwks whatever host jwks_uri names.
-  let jwks: JsonWebKeySet;
-  try {
-    jwks = (await client.get<JsonWebKeySet>("/openid/v1/jwks")).body;
-  } catch (err) {
-    await anonymous;
-    return fail(`GET /openid/v1/jwks failed (${(err as Error).message})`);
-  }
-  if (!Array.isArray(jwks?.keys) || jwks.keys.length === 0) {
-    await anonymous;
-    return fail("the JWKS lists no keys");
-  }
-  return {
-    issuer: discovery.issuer,
-    discovery: discovery as Record<string, unknown>,
-    jwks,
-    anonymous: await anonymous,
   };
 }

@@ -5,7 +5,12 @@
  * @module
  */
 
-import { checkCluster, type ClusterFacts, type Problem } from "../checks/cluster-checks";
+import {
+  checkCluster,
+  type CheckHints,
+  type ClusterFacts,
+  type Problem,
+} from "../checks/cluster-checks";
 import {
   agentPlatformOf,
   summarizePlatform,
@@ -24,7 +29,13 @@ import {
   type NormalizedInputs,
   type ReadFile,
 } from "../inputs";
-import { checkedInputs, resourceUrnOf, type CheckedInputs, type Observed } from "./checked";
+import {
+  checkHintsOf,
+  checkedInputs,
+  resourceUrnOf,
+  type CheckedInputs,
+  type Observed,
+} from "./checked";
 
 /**
  * The input the SDK adds to carry the Pulumi resource name, which a dynamic provider's `check` is
@@ -43,6 +54,12 @@ export interface ConnectionCheckResult {
   /** The checked inputs, or the inputs as received when a failure leaves nothing checked. */
   inputs: CheckedInputs | Record<string, unknown>;
   failures: CheckFailure[];
+  /**
+   * What the cluster checks observed, when they ran: for the apply that follows in the same
+   * process (`./recent-checks.ts`). Held in memory only; the engine is given `inputs` and
+   * `failures` alone.
+   */
+  facts?: ClusterFacts;
 }
 
 /** Seams for tests; production uses the defaults. */
@@ -61,10 +78,11 @@ const CLUSTER_CHECK_INPUTS = ["connectivity", "context", "exposeIssuerDiscovery"
 /**
  * Checks the inputs of an `EnforceClusterConnection`. Never throws for bad input or an
  * unreachable cluster: every problem is a failure that names the property and the fix, and no
- * reason contains kubeconfig contents. `olds` (the previous checked inputs) are not needed yet.
+ * reason contains kubeconfig contents. `olds`, the previous checked inputs, only tell where to
+ * look first ({@link checkHintsOf}).
  */
 export async function checkConnection(
-  _olds: object,
+  olds: Record<string, unknown>,
   news: Record<string, unknown>,
   deps: CheckDependencies = {},
 ): Promise<ConnectionCheckResult> {
@@ -89,7 +107,7 @@ export async function checkConnection(
   if (validated.unknown.some((property) => CLUSTER_CHECK_INPUTS.includes(property))) {
     return { inputs: checked(UNKNOWN_VALUE), failures: [] };
   }
-  return checkAgainstCluster(news, inputs, { ...deps, readFile }, checked);
+  return checkAgainstCluster(news, inputs, checkHintsOf(olds), { ...deps, readFile }, checked);
 }
 
 /**
@@ -115,6 +133,7 @@ function platformSettings(
 async function checkAgainstCluster(
   news: Record<string, unknown>,
   inputs: NormalizedInputs,
+  hints: CheckHints,
   deps: CheckDependencies & { readFile: ReadFile },
   checked: (observed: Observed) => CheckedInputs,
 ): Promise<ConnectionCheckResult> {
@@ -137,12 +156,14 @@ async function checkAgainstCluster(
     };
   }
   try {
-    const { facts, problems } = await checkCluster(client, {
-      connectivity: inputs.connectivity,
-      exposeIssuerDiscovery: inputs.exposeIssuerDiscovery,
-    });
+    const { facts, problems } = await checkCluster(
+      client,
+      { connectivity: inputs.connectivity, exposeIssuerDiscovery: inputs.exposeIssuerDiscovery },
+      hints,
+    );
     return {
       inputs: checked(observe(facts)),
+      facts,
       failures: problems.map((p: Problem) =>
         failure(p.property, `${sentence(p.reason)} Fix: ${p.remedy}`),
       ),
@@ -162,6 +183,7 @@ function observe(facts: ClusterFacts): Observed {
     clusterUid: facts.clusterUid,
     connectivity: facts.connectivity,
     issuer: facts.issuer,
+    jwksUri: facts.anonymousDiscovery.keys?.uri ?? "",
     signingKeyIds: [...facts.signingKeyIds].sort(),
   };
 }

@@ -19,6 +19,7 @@ import {
   type NormalizedInputs,
   type ResolvedConnectivity,
 } from "../inputs";
+import type { CheckHints } from "../checks/cluster-checks";
 import type { PlatformSummary } from "../install/platform-settings";
 import { isRecord, sortKeys } from "../util/json";
 import { storedKey, type StoredInputs } from "./properties";
@@ -39,9 +40,11 @@ export interface Observed {
   clusterUid: string;
   /** `connectivity` resolved against the cluster: `"public"` or `"private"` (`""`: undecided). */
   connectivity: ResolvedConnectivity | "";
-  /** The service account issuer from the discovery document. */
+  /** The service account issuer. */
   issuer: string;
-  /** Every key id the JWKS publishes, sorted. */
+  /** The `jwks_uri` the issuer's public discovery document names (`""`: not public). */
+  jwksUri: string;
+  /** Every key id of the key set the platform verifies with, sorted. */
   signingKeyIds: string[];
 }
 
@@ -55,6 +58,8 @@ type Unknown = typeof UNKNOWN_VALUE;
 export interface CheckNotes extends Partial<Record<`${string}Seconds`, number>> {
   activeKeyId: string;
   agentNamespaceUid: string;
+  /** Absent from checked inputs written before it was observed. */
+  jwksUri?: string;
   /** The resource's URN when the SDK passed one (`""` otherwise). */
   resourceUrn: string;
 }
@@ -97,6 +102,7 @@ export function checkedInputs(
       ...seconds,
       activeKeyId: or(seen?.activeKeyId),
       agentNamespaceUid: or(seen?.agentNamespaceUid),
+      jwksUri: or(seen?.jwksUri),
       resourceUrn,
     },
   }) as unknown as CheckedInputs;
@@ -116,7 +122,21 @@ export function observedOf(checked: Record<string, unknown>): Observed | undefin
     clusterUid: clusterUid as string,
     connectivity: connectivity as Observed["connectivity"],
     issuer: issuer as string,
+    jwksUri: typeof notes.jwksUri === "string" ? notes.jwksUri : "",
     signingKeyIds: signingKeyIds.filter((id): id is string => typeof id === "string"),
+  };
+}
+
+/**
+ * What the last check of the connection observed, from its checked inputs (`check`'s olds), as
+ * hints that let this check send all its requests at once.
+ */
+export function checkHintsOf(olds: Record<string, unknown>): CheckHints {
+  const known = (v: unknown) => (typeof v === "string" && v !== UNKNOWN_VALUE ? v : undefined);
+  return {
+    issuer: known(olds.issuer),
+    jwksUri: known(notesOf(olds).jwksUri),
+    connectivity: known(olds.connectivity),
   };
 }
 

@@ -89,6 +89,7 @@ export function checkedNews(
           clusterUid: s.clusterUid,
           connectivity: s.connectivity,
           issuer: s.issuer,
+          jwksUri: "",
           signingKeyIds: s.signingKeyIds,
           ...observed,
         };

@@ -82,6 +82,7 @@ async function setup(
   opts: {
     previous?: ConnectionState;
     inputs?: Partial<CheckedInputs>;
+    facts?: ClusterFacts;
     kube?: FakeKube;
     platform?: FakePlatform;
   } = {},
@@ -93,6 +94,7 @@ async function setup(
     connectionId: CONNECTION_ID,
     inputs: checkedInputs(opts.inputs),
     previous: opts.previous,
+    facts: opts.facts,
   };
   const run = await startRun(ctx, req, platform.client());
   return { run, kube, platform, lines: ctx.lines };
@@ -127,6 +129,16 @@ describe("observe the cluster", () => {
       problems: [],
     }));
     expect(run.state.connectivity).toBe("public");
+  });
+
+  it("starts from what the check just before observed, without checking again", async () => {
+    const { run } = await setup({ facts: facts({ connectivity: "public" }) });
+    const check: ClusterCheck = async () => {
+      throw new Error("the cluster was checked again");
+    };
+    await observeCluster(run, check);
+    expect(run.facts?.connectivity).toBe("public");
+    expect(run.state).toMatchObject({ connectivity: "public", clusterUid: "kube-system-uid" });
   });
 });
 

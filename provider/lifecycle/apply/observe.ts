@@ -13,17 +13,20 @@ import type { ConnectionRun } from "./run";
 export type ClusterCheck = typeof checkCluster;
 
 /**
- * Runs the cluster checks; rejects with a {@link PrerequisiteError} (nothing changed yet) when
- * a prerequisite fails, and records the facts otherwise.
+ * Runs the cluster checks, unless the run starts from what its `check` observed a moment ago;
+ * rejects with a {@link PrerequisiteError} (nothing changed yet) when a prerequisite fails, and
+ * records the facts otherwise.
  */
 export async function observeCluster(
   run: ConnectionRun,
   check: ClusterCheck = checkCluster,
 ): Promise<void> {
-  const { facts, problems } = await check(run.kube, {
-    connectivity: run.inputs.connectivity,
-    exposeIssuerDiscovery: run.inputs.exposeIssuerDiscovery,
-  });
+  const { facts, problems } = run.checkedFacts
+    ? { facts: run.checkedFacts, problems: [] }
+    : await check(run.kube, {
+        connectivity: run.inputs.connectivity,
+        exposeIssuerDiscovery: run.inputs.exposeIssuerDiscovery,
+      });
   if (problems.length > 0) throw new PrerequisiteError(problems);
   run.facts = facts;
   recordFacts(run.state, facts);

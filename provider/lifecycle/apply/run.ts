@@ -30,6 +30,11 @@ export interface ApplyRequest {
   inputs: CheckedInputs;
   /** The stored state, for an update; absent for a create. */
   previous?: ConnectionState;
+  /**
+   * What the `check` that returned `inputs` observed a moment ago, with no problem found: the
+   * apply starts from these instead of checking the cluster again.
+   */
+  facts?: ClusterFacts;
 }
 
 /** How the configured platform differs from the one the previous apply installed. */
@@ -66,6 +71,8 @@ export interface ConnectionRun {
   /** The summary of {@link agentPlatform} kept in state. */
   readonly installedPlatform: PlatformSummary;
   readonly move: PlatformMove;
+  /** What the `check` just before observed, when the request carried it. */
+  readonly checkedFacts: ClusterFacts | undefined;
   /** What the cluster checks observed; set by `observeCluster`. */
   facts?: ClusterFacts;
   /** Set by `locateInstallation`. */
@@ -118,6 +125,7 @@ export async function startRun(
     agentPlatform,
     installedPlatform,
     move,
+    checkedFacts: req.facts,
     installation: { namespace: undefined, current: undefined, elsewhere: undefined },
     register: false,
     superseded: new Set(),
