@@ -171,7 +171,7 @@ describe("check against cluster-1 (more)", () => {
       "create /api/v1/namespaces/kube-system/serviceaccounts/default/token",
       "get /openid/v1/jwks",
       "get anonymous /.well-known/openid-configuration",
-      `list /api/v1/namespaces?${new URLSearchParams({ labelSelector: "kubernetes.io/metadata.name in (kube-system,gulfstream)" })}`,
+      `list /api/v1/namespaces?${new URLSearchParams({ labelSelector: "kubernetes.io/metadata.name in (kube-system,gulfstream)" }).toString()}`,
     ]);
   });
 
