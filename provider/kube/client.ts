@@ -49,10 +49,18 @@ export class KubeClient {
     readonly contextName: string,
     /** The cluster's CA (PEM) when the kubeconfig names one. */
     readonly caPem: string | undefined,
+    /** Owned by a `KubeClientPool`: `close` leaves its connections open for the next user. */
+    private readonly shared: boolean,
   ) {}
 
-  /** Loads a kubeconfig (contents or path) and selects the context. */
-  static async load(source: KubeconfigSource): Promise<KubeClient> {
+  /**
+   * Loads a kubeconfig (contents or path) and selects the context. A `shared` client is one a
+   * `KubeClientPool` hands out: its users' `close` does not close it.
+   */
+  static async load(
+    source: KubeconfigSource,
+    opts: { shared?: boolean } = {},
+  ): Promise<KubeClient> {
     const k8s = await import("@kubernetes/client-node");
     const kc = new k8s.KubeConfig();
     const inline = isInlineKubeconfig(source.kubeconfig);
@@ -89,7 +97,8 @@ export class KubeClient {
     let caPem: string | undefined;
     if (cluster.caData) caPem = Buffer.from(cluster.caData, "base64").toString("utf8");
     else if (cluster.caFile) caPem = fs.readFileSync(cluster.caFile, "utf8");
-    return new KubeClient(kc, cluster.server.replace(/\/+$/, ""), kc.getCurrentContext(), caPem);
+    const server = cluster.server.replace(/\/+$/, "");
+    return new KubeClient(kc, server, kc.getCurrentContext(), caPem, opts.shared ?? false);
   }
 
   /** Headers and TLS material for one request; exec plugins refresh expired credentials here. */
@@ -144,10 +153,26 @@ export class KubeClient {
   }
 
   /**
-   * Sends the request and reads the whole answer, whatever its status.
+   * Sends the request and reads the whole answer, whatever its status. A kept-alive connection
+   * that the server closed just as the request went out is reset before any answer: the
+   * request is sent once more, on a new connection.
    * @throws KubeUnreachableError when no complete answer arrived (refused, timed out, cut off).
    */
-  private exchange(
+  private async exchange(
+    url: URL,
+    call: string,
+    payload: string | undefined,
+    options: https.RequestOptions,
+  ): Promise<Answer> {
+    try {
+      return await this.exchangeOnce(url, call, payload, options);
+    } catch (err) {
+      if (!(err instanceof StaleSocketError)) throw err;
+      return this.exchangeOnce(url, call, payload, options);
+    }
+  }
+
+  private exchangeOnce(
     url: URL,
     call: string,
     payload: string | undefined,
@@ -170,9 +195,10 @@ export class KubeClient {
         );
       });
       req.on("timeout", () => req.destroy(new Error(`${call} timed out`)));
-      req.on("error", (err: NodeJS.ErrnoException) =>
-        reject(new KubeUnreachableError(this.server, describeNetError(err), { cause: err })),
-      );
+      req.on("error", (err: NodeJS.ErrnoException) => {
+        if (req.reusedSocket && err.code === "ECONNRESET") return reject(new StaleSocketError());
+        reject(new KubeUnreachableError(this.server, describeNetError(err), { cause: err }));
+      });
       req.end(payload);
     });
   }
@@ -198,11 +224,14 @@ export class KubeClient {
     });
   }
 
-  /** Closes pooled connections. */
+  /** Closes its connections, unless the client is shared (see {@link KubeClient.load}). */
   close(): void {
-    this.agent?.destroy();
+    if (!this.shared) this.agent?.destroy();
   }
 }
+
+/** A reused connection was reset before the request got an answer: send it again. */
+class StaleSocketError extends Error {}
 
 /** An answer as read, before its status is judged. */
 interface Answer {

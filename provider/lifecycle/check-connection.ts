@@ -18,7 +18,8 @@ import {
   type PlatformSummary,
 } from "../install/platform-settings";
 import { isInlineKubeconfig } from "../inputs/kubeconfig";
-import { KubeClient, type KubeconfigSource } from "../kube/client";
+import type { KubeClient, KubeconfigSource } from "../kube/client";
+import { sharedKubeClients } from "../kube/pool";
 import { kubeconfigSecrets, redactKubeconfig } from "../kube/redact";
 import { PlatformConfigError, resolvePlatformConfig } from "../platform";
 import {
@@ -66,7 +67,7 @@ export interface ConnectionCheckResult {
 export interface CheckDependencies {
   /** @default readFileUtf8 */
   readFile?: ReadFile;
-  /** @default KubeClient.load */
+  /** @default the process's shared clients (`sharedKubeClients`) */
   connect?: (source: KubeconfigSource) => Promise<KubeClient>;
   /** The agent's platform settings. @default from the environment alone */
   agentPlatform?: () => AgentPlatform;
@@ -145,7 +146,7 @@ async function checkAgainstCluster(
 
   let client: KubeClient;
   try {
-    client = await (deps.connect ?? ((source) => KubeClient.load(source)))({
+    client = await (deps.connect ?? ((source) => sharedKubeClients.connect(source)))({
       kubeconfig: inputs.kubeconfig,
       context: inputs.context,
     });

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { KubeClient, type KubeconfigSource } from "../kube/client";
+import type { KubeClient, KubeconfigSource } from "../kube/client";
+import { sharedKubeClients } from "../kube/pool";
 import { platformClientFromConfig, type PlatformClient, type PlatformConfig } from "../platform";
 import { newConnectionId } from "../install/ownership";
 import { agentPlatformOf, type AgentPlatform } from "../install/platform-settings";
@@ -12,7 +13,7 @@ import { engineLog } from "./engine-log";
 
 /** The dependencies of create, update, read and delete. */
 export interface LifecycleContext {
-  /** Opens a client of the cluster a kubeconfig names. */
+  /** A client of the cluster a kubeconfig names; the operation closes it when done. */
   connect(source: KubeconfigSource): Promise<KubeClient>;
   /** A platform client; the operation closes it. */
   platform(): PlatformClient;
@@ -42,7 +43,7 @@ export function defaultContext(
 ): LifecycleContext {
   const log = engineLog(urn);
   return {
-    connect: (source) => KubeClient.load(source),
+    connect: (source) => sharedKubeClients.connect(source),
     platform: () => platformClientFromConfig(platformConfig()),
     agentPlatform: () => agentPlatformOf(platformConfig()),
     now: () => new Date(),
