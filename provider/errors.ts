@@ -11,6 +11,7 @@ import { EnforceError, errorCode, type EnforceErrorOptions } from "./util/errors
 /** Codes of the provider's errors. */
 export type ProviderErrorCode =
   | "ERR_CONNECTION_PREREQUISITES"
+  | "ERR_CONNECTION_CHECK_FAILED"
   | "ERR_CONNECTION_REGISTRATION_TIMEOUT"
   | "ERR_CONNECTION_REGISTERED_ELSEWHERE"
   | "ERR_CONNECTION_REGISTRATION_LOST"
@@ -49,6 +50,37 @@ export class PrerequisiteError extends ProviderError {
       `the cluster does not meet the agent's prerequisites: ` +
         problems.map((p) => `${p.property}: ${p.reason} Fix: ${p.remedy}`).join("; "),
       { fix: problems.map((p) => p.remedy).join(" ") },
+    );
+  }
+}
+
+/** A failure of `check`, as `check` would have reported it. */
+export interface CheckFailureReport {
+  /** The input it concerns. */
+  property: string;
+  /** What is wrong, and the fix. */
+  reason: string;
+}
+
+/**
+ * The cluster checks that `check` started and `diff` awaited (when the engine runs diffs
+ * concurrently) found what `check` itself would have failed on: the same reasons, each naming
+ * its input.
+ */
+export class CheckFailedError extends ProviderError {
+  static readonly code = "ERR_CONNECTION_CHECK_FAILED";
+  override readonly code = CheckFailedError.code;
+
+  constructor(
+    /** The failures, as `check` reports them. */
+    readonly failures: CheckFailureReport[],
+  ) {
+    super(
+      `the connection's check failed: ` +
+        failures.map((f) => `${f.property}: ${f.reason}`).join("; "),
+      {
+        fix: "fix the inputs named, or the cluster, as each reason says; then run the command again",
+      },
     );
   }
 }

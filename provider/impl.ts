@@ -18,6 +18,7 @@ import { diffConnection } from "./lifecycle/diff";
 import { explainDiff } from "./lifecycle/explain-diff";
 import { readConnection } from "./lifecycle/read-connection";
 import { RecentChecks } from "./lifecycle/recent-checks";
+import { PendingChecks, engineDiffsConcurrently } from "./lifecycle/pending-checks";
 import { fromOutputs, toOutputs } from "./lifecycle/state";
 
 /** Inputs, outputs and state as the engine passes them: untyped until checked or decoded. */
@@ -48,6 +49,9 @@ export function createImplementation(
   const refreshed = new Set<string>();
   // What each connection's last check observed, for the create or update right after it.
   const recent = new RecentChecks();
+  // Checks started by `check` for `diff` to await, when the engine runs diffs concurrently.
+  const pending = new PendingChecks(recent);
+  const defer = engineDiffsConcurrently();
   return {
     async configure(req) {
       config = configure(req);
@@ -55,16 +59,20 @@ export function createImplementation(
     async check(olds: Props | undefined, news: Props) {
       const urn = resourceUrnOf(news);
       refreshed.delete(urn);
-      const { inputs, failures, facts } = await checkConnection(olds ?? {}, news, {
+      const { inputs, failures, facts, later } = await checkConnection(olds ?? {}, news, {
         agentPlatform: () => context(urn).agentPlatform(),
+        defer: defer && urn !== "",
       });
-      if (facts && failures.length === 0) recent.remember(urn, inputs, facts);
-      else recent.forget(urn);
+      recent.forget(urn);
+      if (later) pending.start(urn, inputs, later);
+      else if (facts && failures.length === 0) recent.remember(urn, inputs, facts);
       return { inputs, failures };
     },
-    async diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
-      const urn = resourceUrnOf(news);
+    async diff(_id: string, olds: Props, given: Props): Promise<pulumi.dynamic.DiffResult> {
+      const urn = resourceUrnOf(given);
       const ctx = context(urn);
+      // A deferred check's observations replace the last check's, which `check` returned.
+      const news = (await pending.settle(urn)) ?? given;
       const state = fromOutputs(olds);
       const opts = { stale: urn !== "" && refreshed.has(urn) };
       const diff = diffConnection(state, news, ctx.now(), opts);

@@ -33,6 +33,7 @@ import {
 import {
   checkHintsOf,
   checkedInputs,
+  observedOf,
   resourceUrnOf,
   type CheckedInputs,
   type Observed,
@@ -61,6 +62,11 @@ export interface ConnectionCheckResult {
    * `failures` alone.
    */
   facts?: ClusterFacts;
+  /**
+   * With {@link CheckDependencies.defer}: the result of the cluster checks, still running when
+   * `inputs` (which then carry the last check's observations) were returned.
+   */
+  later?: Promise<ConnectionCheckResult>;
 }
 
 /** Seams for tests; production uses the defaults. */
@@ -71,6 +77,12 @@ export interface CheckDependencies {
   connect?: (source: KubeconfigSource) => Promise<KubeClient>;
   /** The agent's platform settings. @default from the environment alone */
   agentPlatform?: () => AgentPlatform;
+  /**
+   * Do not wait for the cluster: when the connection was checked before, return at once with
+   * what that check observed, and the cluster checks' own result in `later`. For an engine that
+   * runs `diff` concurrently (`PULUMI_PARALLEL_DIFF`), which then awaits `later`.
+   */
+  defer?: boolean;
 }
 
 /** Inputs the cluster checks read: while one is unknown, the cluster is not contacted. */
@@ -108,7 +120,11 @@ export async function checkConnection(
   if (validated.unknown.some((property) => CLUSTER_CHECK_INPUTS.includes(property))) {
     return { inputs: checked(UNKNOWN_VALUE), failures: [] };
   }
-  return checkAgainstCluster(news, inputs, checkHintsOf(olds), { ...deps, readFile }, checked);
+  const hints = checkHintsOf(olds);
+  const run = () => checkAgainstCluster(news, inputs, hints, { ...deps, readFile }, checked);
+  const last = deps.defer ? observedOf(olds) : undefined;
+  if (last) return { inputs: checked(last), failures: [], later: run() };
+  return run();
 }
 
 /**

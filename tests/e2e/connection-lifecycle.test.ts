@@ -104,6 +104,8 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     `urn:pulumi:test::enforce-e2e::pulumi-nodejs:dynamic:EnforceClusterConnection::${name}`;
 
   const run = (what: "up" | "preview" | "refresh", diff = true) => runEngine(t, what, diff);
+  /** The engine diffing resources concurrently: the provider's checks then wait in `diff`. */
+  const PARALLEL_DIFF = { PULUMI_PARALLEL_DIFF: "true" };
   const explained = (r: EngineRun, name: string) => explainedWith(r, urn(name));
   const opsOn = (ops: EngineRun["ops"], name: string) => opsOnUrn(ops, urn(name));
 
@@ -154,6 +156,9 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     // An unchanged connection says nothing.
     expect(explained(preview, "private")).toEqual([]);
     expect(explained(preview, "public")).toEqual([]);
+    const parallel = await runEngine(t, "preview", true, PARALLEL_DIFF);
+    expect(parallel.summary).toEqual({ same: 3 });
+    expect(explained(parallel, "private")).toEqual([]);
 
     // No secret value anywhere in the exported state, and no credential in the provider code.
     // `pulumi stack export` as a user runs it (the automation API's exportStack adds
@@ -214,6 +219,13 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     expect(plain.stdout).toMatch(
       /Diagnostics:\n\s+pulumi-nodejs:dynamic:EnforceClusterConnection \(private\):\n\s+replace: /,
     );
+    // With diffs run concurrently, the checks wait in diff: the same replacement, the same words.
+    const parallel = await runEngine(t, "preview", true, PARALLEL_DIFF);
+    expect(parallel.ops.find((o) => o.urn === urn("private") && o.op === "replace")?.keys).toEqual([
+      "signingKeyIds",
+    ]);
+    expect(explained(parallel, "private")).toEqual([said]);
+    expect(opsOn(parallel.ops, "public")).toEqual([]);
 
     // Watch the installation through the whole replacement.
     const gaps: string[] = [];

@@ -6,6 +6,9 @@ import { inspect } from "node:util";
 import { parse, stringify } from "yaml";
 import { checkConnection } from "../../provider/lifecycle/check-connection";
 import { observedOf, type CheckedInputs } from "../../provider/lifecycle/checked";
+import { PendingChecks } from "../../provider/lifecycle/pending-checks";
+import { RecentChecks } from "../../provider/lifecycle/recent-checks";
+import { CheckFailedError } from "../../provider/errors";
 import { checkCluster, type CheckOptions } from "../../provider/checks/cluster-checks";
 import { verifyClusterToken } from "../../provider/checks/token-verification";
 import { UNKNOWN_VALUE } from "../../provider/inputs";
@@ -323,6 +326,61 @@ describe("check against cluster-1 (more)", () => {
     ]);
     expect(result.inputs).toBe(given);
     expect(requests).toEqual([]);
+  });
+});
+
+describe("a check deferred to diff (PULUMI_PARALLEL_DIFF)", () => {
+  const cluster = at(env.clusters, 0);
+  const recent = new RecentChecks();
+  const pending = new PendingChecks(recent);
+  const urn = "urn:pulumi:dev::fleet::pulumi-enforce:index:EnforceClusterConnection::conn";
+
+  test("returns the last check's observations at once; diff gets the cluster's, which match", async () => {
+    const previous = await checkConnection({}, news(cluster, { resourceUrn: urn }));
+    const deferred = await checkConnection(previous.inputs, news(cluster, { resourceUrn: urn }), {
+      defer: true,
+    });
+    expect(deferred.failures).toEqual([]);
+    expect(deferred.inputs).toEqual(previous.inputs);
+    expect(deferred.later).toBeDefined();
+    pending.start(urn, deferred.inputs, deferred.later!);
+    expect(await pending.settle(urn)).toEqual(previous.inputs);
+    // The observations go on to the apply that follows, once.
+    expect(recent.take(urn, deferred.inputs)?.clusterUid).toBe(
+      observedOf(previous.inputs as CheckedInputs)?.clusterUid,
+    );
+    expect(await pending.settle(urn)).toBeUndefined();
+  });
+
+  test("without a last check, it does not defer", async () => {
+    const first = await checkConnection({}, news(cluster), { defer: true });
+    expect(first.later).toBeUndefined();
+    expect(observedOf(first.inputs as CheckedInputs)).toBeDefined();
+  });
+
+  test("a failure the cluster checks find is thrown by diff, naming the input and the fix, with no credential", async () => {
+    const previous = await checkConnection({}, news(cluster, { resourceUrn: urn }));
+    const kubeconfig = parse(fs.readFileSync(cluster.kubeconfig, "utf8"));
+    kubeconfig.clusters[0].cluster.server = "https://127.0.0.1:1";
+    const contents = stringify(kubeconfig);
+    const deferred = await checkConnection(
+      previous.inputs,
+      news(cluster, { resourceUrn: urn, kubeconfig: contents }),
+      { defer: true },
+    );
+    expect(deferred.failures).toEqual([]);
+    pending.start(urn, deferred.inputs, deferred.later!);
+    const thrown = await pending.settle(urn).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(thrown).toBeInstanceOf(CheckFailedError);
+    const message = (thrown as Error).message;
+    expect(message).toMatch(
+      /^the connection's check failed: kubeconfig: .*https:\/\/127\.0\.0\.1:1.*Fix:/,
+    );
+    expect(message).not.toContain(kubeconfig.users[0].user["client-key-data"]);
+    expect(recent.take(urn, deferred.inputs)).toBeUndefined();
   });
 });
 

@@ -118,18 +118,35 @@ export async function runEngine(
   t: TestStack,
   what: "up" | "preview" | "refresh",
   diff = true,
+  env: Record<string, string> = {},
 ): Promise<EngineRun> {
   const events: EngineEvent[] = [];
   const onEvent = (e: EngineEvent) => events.push(e);
-  if (what === "preview") {
-    const r = await t.stack.preview({ onEvent, diff });
+  // The automation API starts the CLI with this process's environment.
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    if (what === "preview") {
+      const r = await t.stack.preview({ onEvent, diff });
+      const output = `${r.stdout}\n${r.stderr}`;
+      return {
+        ops: resourceOps(events),
+        summary: r.changeSummary,
+        stdout: r.stdout,
+        output,
+        events,
+      };
+    }
+    const r = what === "up" ? await t.stack.up({ onEvent }) : await t.stack.refresh({ onEvent });
     const output = `${r.stdout}\n${r.stderr}`;
-    return { ops: resourceOps(events), summary: r.changeSummary, stdout: r.stdout, output, events };
+    const summary = r.summary.resourceChanges;
+    return { ops: resourceOps(events), summary, stdout: r.stdout, output, events };
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
-  const r = what === "up" ? await t.stack.up({ onEvent }) : await t.stack.refresh({ onEvent });
-  const output = `${r.stdout}\n${r.stderr}`;
-  const summary = r.summary.resourceChanges;
-  return { ops: resourceOps(events), summary, stdout: r.stdout, output, events };
 }
 
 /** The informational lines the provider logged with resource `urn` in a run. */

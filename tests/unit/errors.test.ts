@@ -6,6 +6,7 @@ import {
   ManifestError,
   NamespaceTerminatingError,
   PartialFailureError,
+  CheckFailedError,
   PrerequisiteError,
   RegisteredElsewhereError,
   RegistrationLostError,
@@ -36,6 +37,8 @@ type ErrorClass = (abstract new (...args: never[]) => EnforceError) & { code?: s
 
 /** One instance of every concrete error class, made as its throw site makes it. */
 const SAMPLES: Record<string, () => EnforceError> = {
+  CheckFailedError: () =>
+    new CheckFailedError([{ property: "kubeconfig", reason: "refused. Fix: use another." }]),
   PrerequisiteError: () =>
     new PrerequisiteError([
       { property: "connectivity", reason: "no issuer.", remedy: "expose it." },
