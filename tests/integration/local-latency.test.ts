@@ -5,6 +5,7 @@ import { readStatusFile } from "../../local/agent/agent";
 import { get, type TlsMaterial } from "../../local/control-plane/probe";
 import type { EnforceSection } from "../../local/platform-services";
 import { createImplementation } from "../../provider/impl";
+import { USER_AGENT } from "../../provider/kube/client";
 import { checkConnection } from "../../provider/lifecycle/check-connection";
 import { observedOf, type CheckedInputs } from "../../provider/lifecycle/checked";
 import { flatOutputs } from "../support/connection-fixtures";
@@ -127,6 +128,33 @@ describe("enforce-local up --latency-ms", () => {
     const exposed = await checkConnection({}, news({ exposeIssuerDiscovery: true }));
     expect(exposed.failures).toEqual([]);
     expect(exposed.inputs).toMatchObject({ connectivity: "public" });
+  });
+
+  test("a check of a connection checked before sends every request in one round", async () => {
+    const c = cluster();
+    const news = {
+      __provider: "serialized provider text",
+      resourceName: "conn",
+      kubeconfig: fs.readFileSync(c.kubeconfig, "utf8"),
+      group: enforce().group,
+    };
+    const previous = await checkConnection({}, news);
+    expect(previous.failures).toEqual([]);
+    const started = new Date();
+    const again = await checkConnection(previous.inputs, news);
+    expect(again.failures).toEqual([]);
+    const received = fs
+      .readFileSync(c.auditLog, "utf8")
+      .split("\n")
+      .filter((line) => line.includes('"stage":"ResponseComplete"'))
+      .map((line) => JSON.parse(line) as { userAgent?: string; requestReceivedTimestamp: string })
+      .filter((e) => e.userAgent === USER_AGENT)
+      .map((e) => Date.parse(e.requestReceivedTimestamp))
+      .filter((t) => t >= started.getTime() - 5);
+    expect(received).toHaveLength(5);
+    // A second round would leave only once the first one's answers came back: one round trip,
+    // 2 × 50 ms, after the first request arrived.
+    expect(Math.max(...received) - Math.min(...received)).toBeLessThan(2 * LATENCY_MS);
   });
 
   test("a public connection registers: the agent, the emulator and the cluster's issuer all reached through the proxies", async () => {
