@@ -140,7 +140,12 @@ async function timedCreate(env: BenchEnv, clusterIndex: number) {
   }
   const steps: Record<string, number> = {};
   const objects: KubeObject[] = [];
-  const req = { connectionId: newConnectionId(), inputs: check.value.inputs as CheckedInputs };
+  // As the provider's `create` right after its `check`: the apply starts from what it observed.
+  const req = {
+    connectionId: newConnectionId(),
+    inputs: check.value.inputs as CheckedInputs,
+    facts: check.value.facts,
+  };
   const create = await timed(() => applyConnection(ctx, req, timedSteps(steps, tally, objects)));
   return {
     cluster,
