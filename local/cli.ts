@@ -13,7 +13,7 @@ const USAGE = `usage: enforce-local <command> [flags]
 commands:
   up --dir DIR [--clusters N] [--issuer-mode NAME=MODE ...]
      [--identity-max-lifetime DURATION] [--no-agents] [--emulators M]
-     [--latency-ms MS]
+     [--latency-ms MS] [--fault-injection]
       start N local clusters (default 1), the Enforce emulator and one agent
       stand-in per cluster, and run in the foreground until SIGINT/SIGTERM;
       DIR/ready.json appears once everything is ready.
@@ -29,6 +29,9 @@ commands:
       MS (0 to 10000) puts a loopback TCP proxy in front of each API server
       and emulator that delays each direction by MS milliseconds: ready.json,
       the kubeconfigs and the issuers then name the proxies.
+      --fault-injection lets tests make the emulators' calls fail (500, 503,
+      429 with Retry-After, dropped connections) through
+      /_emulator/v1/faults (docs/platform-api.md); no fault until one is set.
   down --dir DIR
       stop the environment running in DIR and every process it started.
   rotate-key --dir DIR --cluster NAME [--keep-old]
@@ -112,6 +115,7 @@ interface UpArgs {
   identityMaxLifetime: string | undefined;
   agents: boolean;
   latencyMs: number | undefined;
+  faultInjection: boolean;
 }
 
 function parseUpArgs(args: string[]): UpArgs {
@@ -125,6 +129,7 @@ function parseUpArgs(args: string[]): UpArgs {
       "no-agents": { type: "boolean", default: false },
       emulators: { type: "string", default: "1" },
       "latency-ms": { type: "string" },
+      "fault-injection": { type: "boolean", default: false },
     },
   });
   const dir = requireDir(values.dir);
@@ -151,6 +156,7 @@ function parseUpArgs(args: string[]): UpArgs {
     identityMaxLifetime: values["identity-max-lifetime"],
     agents: !values["no-agents"],
     latencyMs: parseLatency(values["latency-ms"]),
+    faultInjection: values["fault-injection"] ?? false,
   };
 }
 
@@ -184,8 +190,8 @@ function onInterrupt(): { interrupt: AbortController; signalled: Promise<string>
 }
 
 async function cmdUp(args: string[]): Promise<number> {
-  const { dir, clusters, emulators, issuerModes, identityMaxLifetime, agents, latencyMs } =
-    parseUpArgs(args);
+  const upArgs = parseUpArgs(args);
+  const { dir, clusters, emulators, issuerModes, identityMaxLifetime, agents, latencyMs } = upArgs;
   // Listen before anything starts: a signal during start-up (or just after
   // ready.json appears) must stop what was started, not kill this process and
   // leave etcd and the API servers running.
@@ -199,7 +205,12 @@ async function cmdUp(args: string[]): Promise<number> {
     signal: interrupt.signal,
     extras: async (ctx) => {
       progress("Starting the Enforce emulator and agent stand-ins...");
-      const enforce = await startEnforce(ctx, { identityMaxLifetime, agents, emulators });
+      const enforce = await startEnforce(ctx, {
+        identityMaxLifetime,
+        agents,
+        emulators,
+        faultInjection: upArgs.faultInjection,
+      });
       return { enforce };
     },
   });

@@ -48,6 +48,8 @@ export interface EnforceOptions {
   agents?: boolean;
   /** How many emulated platforms to run (default 1). */
   emulators?: number;
+  /** Start the emulators with `--fault-injection` (default false). */
+  faultInjection?: boolean;
 }
 
 /** Where the compiled emulator and agent stand-in are (`dist/local`). */
@@ -145,6 +147,7 @@ async function startEmulator(
   const publicUrl = await frontEmulator(ctx, args);
   if (opts.identityMaxLifetime) args.push(`--identity-max-lifetime=${opts.identityMaxLifetime}`);
   if (rootGroup) args.push(`--root-group=${rootGroup}`);
+  if (opts.faultInjection) args.push("--fault-injection");
   const log = file("emulator.log");
   const m = ctx.sup.start(
     name === "enforce" ? "enforce-emulator" : name,

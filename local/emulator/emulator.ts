@@ -11,6 +11,7 @@ import {
   ensureTeamGroup,
 } from "./bootstrap";
 import type { Services } from "./http/context";
+import { FaultRules } from "./faults";
 import { IssuerDiscovery } from "./verification/discovery";
 import { resolveOptions, type EmulatorOptions } from "./options";
 import { closeServer, createServer, HOST, listen } from "./server";
@@ -72,6 +73,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         now: opts.now,
         logger: opts.logger,
       }),
+      faults: opts.faultInjection ? new FaultRules() : undefined,
     };
     const server = createServer(services, opts.tls);
     const port = await listen(server, opts.port);

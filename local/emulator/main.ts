@@ -5,7 +5,7 @@
  *
  *   node dist/local/emulator/main.js --data-dir DIR [--port N] [--tls-cert PEM --tls-key PEM]
  *     [--trust-ca PEM]... [--identity-max-lifetime 720h] [--public-url URL]
- *     [--root-group UIDP] [--allow-insecure-issuers]
+ *     [--root-group UIDP] [--allow-insecure-issuers] [--fault-injection]
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -14,7 +14,7 @@ import type { EmulatorOptions } from "./options";
 
 const USAGE =
   "usage: main --data-dir DIR [--port N] [--tls-cert FILE --tls-key FILE] [--trust-ca FILE]... " +
-  "[--identity-max-lifetime DURATION] [--public-url URL] [--root-group UIDP] [--allow-insecure-issuers]";
+  "[--identity-max-lifetime DURATION] [--public-url URL] [--root-group UIDP] [--allow-insecure-issuers] [--fault-injection]";
 
 /** Where `main` writes and which signals stop it; injectable for tests. */
 export interface MainIO {
@@ -59,6 +59,7 @@ export function optionsFromArgs(argv: string[]): EmulatorOptions {
       "public-url": { type: "string" },
       "root-group": { type: "string" },
       "allow-insecure-issuers": { type: "boolean" },
+      "fault-injection": { type: "boolean" },
     },
   });
   if (!values["data-dir"]) throw new TypeError(`--data-dir is required\n${USAGE}`);
@@ -87,6 +88,7 @@ export function optionsFromArgs(argv: string[]): EmulatorOptions {
     publicUrl: values["public-url"],
     rootGroup: values["root-group"],
     allowInsecureIssuers: values["allow-insecure-issuers"] ?? false,
+    faultInjection: values["fault-injection"] ?? false,
   };
 }
 

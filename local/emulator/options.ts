@@ -39,6 +39,11 @@ export interface EmulatorOptions {
   jwksCacheSeconds?: number;
   /** Diagnostic sink. @default util.debuglog("enforce:emulator") */
   logger?: Logger;
+  /**
+   * Serve `/_emulator/v1/faults`, through which tests make calls fail (see `faults.ts`); no
+   * rule is in force until one is set. @default false
+   */
+  faultInjection?: boolean;
 }
 
 /** Options with every default applied. */
@@ -57,6 +62,7 @@ export interface ResolvedOptions {
   fetchTimeoutMs: number;
   jwksCacheMs: number;
   logger: Logger;
+  faultInjection: boolean;
 }
 
 function positiveNumber(name: string, value: number | undefined, fallback: number): number {
@@ -121,5 +127,6 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     fetchTimeoutMs: positiveNumber("fetchTimeoutMs", options.fetchTimeoutMs, 5000),
     jwksCacheMs: positiveNumber("jwksCacheSeconds", options.jwksCacheSeconds, 30) * 1000,
     logger: options.logger ?? defaultLogger,
+    faultInjection: options.faultInjection ?? false,
   };
 }

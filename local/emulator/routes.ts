@@ -1,5 +1,6 @@
-/** Every route the emulator serves, by area: IAM (invites, identities), tenant, issuer, audit. */
+/** Every route the emulator serves, by area: IAM (invites, identities), tenant, issuer, audit, faults. */
 import { auditRoutes } from "./api/audit";
+import { faultRoutes } from "./api/faults";
 import { tenantRoutes } from "./api/clusters";
 import { identityRoutes } from "./api/identities";
 import { inviteRoutes } from "./api/invites";
@@ -12,4 +13,5 @@ export const routes: Route[] = [
   ...tenantRoutes,
   ...issuerRoutes,
   ...auditRoutes,
+  ...faultRoutes,
 ];

@@ -1,12 +1,14 @@
 /**
  * The HTTP(S) listener: one request handler for the API and the issuer,
- * auditing every call (arrival order, status on completion) and answering
- * failures with grpc-gateway status bodies.
+ * auditing every call (arrival order, status on completion), answering
+ * failures with grpc-gateway status bodies, and failing calls as the fault
+ * rules in force say (`faults.ts`; off unless fault injection is on).
  */
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { RequestContext, Services } from "./http/context";
+import type { FaultRule } from "./faults";
 import { ApiError } from "./http/errors";
 import { bearerOf, readJsonObject, sendError, sendJson } from "./http/io";
 import { matchRoute } from "./http/router";
@@ -35,17 +37,15 @@ function audit(services: Services, method: string, path: string, time: number): 
   }
 }
 
-async function handle(
+/** Records the call in the audit trail, and its status (499 when unanswered) once it closes. */
+function auditCall(
   services: Services,
-  req: http.IncomingMessage,
+  method: string,
+  path: string,
+  time: number,
   res: http.ServerResponse,
-): Promise<void> {
-  const method = req.method ?? "GET";
-  const target = req.url ?? "/";
-  const cut = target.indexOf("?");
-  const path = cut < 0 ? target : target.slice(0, cut);
-  const now = services.options.now();
-  const seq = audit(services, method, path, now.getTime());
+): number | undefined {
+  const seq = audit(services, method, path, time);
   res.on("close", () => {
     const status = res.headersSent ? res.statusCode : ABANDONED_STATUS;
     services.logger(`${method} ${path} -> ${status}`);
@@ -56,7 +56,20 @@ async function handle(
       services.logger(`cannot audit ${method} ${path}: ${String(error)}`);
     }
   });
+  return seq;
+}
 
+async function handle(
+  services: Services,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const method = req.method ?? "GET";
+  const target = req.url ?? "/";
+  const cut = target.indexOf("?");
+  const path = cut < 0 ? target : target.slice(0, cut);
+  const now = services.options.now();
+  const seq = auditCall(services, method, path, now.getTime(), res);
   let body: Promise<Record<string, unknown>> | undefined;
   const ctx: RequestContext = {
     services,
@@ -68,17 +81,46 @@ async function handle(
     bearer: bearerOf(req),
     json: () => (body ??= readJsonObject(req)),
   };
+  const fault = services.faults?.take(method, path, now.getTime());
+  if (fault && !fault.afterHandling) {
+    inflict(services, fault, req, res);
+    return;
+  }
   try {
     const { route, rest } = matchRoute(routes, method, path);
     const reply = await route.handler(ctx, rest);
-    sendJson(res, reply.status ?? 200, reply.body);
+    if (fault) inflict(services, fault, req, res);
+    else sendJson(res, reply.status ?? 200, reply.body);
   } catch (error) {
     if (res.headersSent) return;
-    sendError(
-      res,
-      error instanceof ApiError ? error : internalError(services, method, path, error),
-    );
+    if (fault) inflict(services, fault, req, res);
+    else
+      sendError(
+        res,
+        error instanceof ApiError ? error : internalError(services, method, path, error),
+      );
   }
+}
+
+const FAULT_STATUS = { 429: "ResourceExhausted", 500: "Internal", 503: "Unavailable" } as const;
+
+/** Fails a call as fault rule `fault` says: an error answer, or a connection dropped unanswered. */
+function inflict(
+  services: Services,
+  fault: FaultRule,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): void {
+  services.logger(`fault rule ${fault.id} fails ${req.method} ${req.url?.split("?")[0]}`);
+  if ("drop" in fault.action) {
+    req.socket.destroy();
+    return;
+  }
+  const { status, retryAfterSeconds } = fault.action;
+  sendError(
+    res,
+    new ApiError(FAULT_STATUS[status], `injected fault (rule ${fault.id})`, { retryAfterSeconds }),
+  );
 }
 
 /** Creates the server: HTTPS with `tls`, plain HTTP without. */

@@ -1,6 +1,7 @@
 /**
  * The platform calls that only the local environment and the tests make: the
- * issuer's (the agent's side of registration) and the emulator's audit trail.
+ * issuer's (the agent's side of registration), the emulator's audit trail and its
+ * fault injection.
  * Errors, retries and transport are the provider's (`provider/platform`).
  *
  * @module
@@ -8,3 +9,4 @@
 export * from "./types";
 export { IssuerClient, type IssuerClientOptions } from "./issuer-client";
 export { AuditClient, type AuditClientOptions } from "./audit-client";
+export { FaultClient, type FaultClientOptions } from "./fault-client";

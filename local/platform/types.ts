@@ -67,3 +67,31 @@ export interface DiscoveryDocument {
   jwks_uri: string;
   [field: string]: unknown;
 }
+
+/**
+ * A fault rule for the emulator (`POST /_emulator/v1/faults`): either `status` (with an optional
+ * `retryAfterSeconds`) or `drop`, for the calls that match `method` and `path` (a prefix), the
+ * next `times` of them or for `forSeconds`, or until cleared.
+ */
+export interface FaultRequest {
+  /** Answer with this status and a grpc-gateway status body. */
+  status?: 429 | 500 | 503;
+  /** A `Retry-After` header, in seconds. */
+  retryAfterSeconds?: number;
+  /** Destroy the connection without an answer. */
+  drop?: true;
+  method?: "GET" | "POST" | "PUT" | "DELETE";
+  /** A path prefix, e.g. `/iam/v1/identities`. */
+  path?: string;
+  times?: number;
+  forSeconds?: number;
+  /** Fail after the call took effect, instead of before it reaches the emulator's handler. */
+  afterHandling?: boolean;
+}
+
+/** A fault rule in force. */
+export interface FaultState {
+  id: number;
+  /** How many calls it failed so far. */
+  hits: number;
+}

@@ -13,7 +13,7 @@ import {
 import { packageRoot } from "../../local/package-root";
 import type { EmulatorSection, EnforceSection } from "../../local/platform-services";
 import { PlatformClient } from "../../provider/platform";
-import { AuditClient } from "../../local/platform";
+import { AuditClient, FaultClient } from "../../local/platform";
 import type { AgentPlatform } from "../../provider/install/platform-settings";
 import { newConnectionId } from "../../provider/install/ownership";
 import { KubeClient } from "../../provider/kube/client";
@@ -148,6 +148,14 @@ export function emulatorClient(env: ReadyFile): PlatformClient {
 /** A client of the emulator's audit trail (every platform call, in order); the caller closes it. */
 export function emulatorAuditClient(env: ReadyFile): AuditClient {
   return new AuditClient(emulatorApi(env));
+}
+
+/**
+ * A client of the emulator's fault injection (an environment started with `--fault-injection`);
+ * the caller clears its rules and closes it.
+ */
+export function emulatorFaultClient(env: ReadyFile): FaultClient {
+  return new FaultClient(emulatorApi(env));
 }
 
 /** The emulator's API URL, root-group token and CA: what its clients are built with. */

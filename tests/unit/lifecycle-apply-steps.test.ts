@@ -499,6 +499,27 @@ describe("retire what was superseded", () => {
     expect(lines).toContain(`deleting identity ${theirs.id}, which the agent no longer uses`);
   });
 
+  it("after registering anew, this connection's own identities by name but the one in use", async () => {
+    const platform = new FakePlatform();
+    const identity = (name: string) =>
+      platform.createIdentity(GROUP, {
+        name,
+        issuer: "",
+        subject: "",
+        issuerKeys: "",
+        expiration: new Date(),
+      });
+    // A create whose answer was lost, then the one the agent registered with.
+    const lost = await identity(identityName(CONNECTION_ID));
+    const inUse = await identity(identityName(CONNECTION_ID));
+    platform.changes.length = 0;
+    const { run } = await setup({ platform });
+    run.state.identityId = inUse.id;
+    Object.assign(run, { invite: { id: "i", code: "c" } });
+    await retireSuperseded(run);
+    expect(platform.changes).toEqual([`deleteIdentity ${lost.id}`]);
+  });
+
   it("after a move to another platform, reports what stays at the previous one", async () => {
     const previous = storedState({
       platform: { ...PLATFORM, apiUrl: "https://old.example" },

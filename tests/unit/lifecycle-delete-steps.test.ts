@@ -3,6 +3,7 @@ import { KubeStatusError, KubeconfigError, KubeUnreachableError } from "../../pr
 import { deleteConnection } from "../../provider/lifecycle/delete-connection";
 import { isUnreachable, replacementOf } from "../../provider/lifecycle/delete/steps";
 import { CONNECTION_LABEL } from "../../provider/install/ownership";
+import { identityName } from "../../provider/lifecycle/apply/identity";
 import {
   CONNECTION_ID,
   FakeKube,
@@ -83,6 +84,28 @@ describe("deleteConnection", () => {
       `deleteInvite ${GROUP}/invite-old`,
     ]);
     expect(kube.closed && platform.closed).toBe(true);
+  });
+
+  it("deletes an identity named after the connection that is in no state (its answer was lost)", async () => {
+    const { kube, platform } = installed(CONNECTION_ID);
+    const identity = (name: string) =>
+      platform.createIdentity(GROUP, {
+        name,
+        issuer: "",
+        subject: "",
+        issuerKeys: "",
+        expiration: new Date(),
+      });
+    const stray = await identity(identityName(CONNECTION_ID));
+    await identity(identityName(OTHER_CONNECTION));
+    platform.changes.length = 0;
+    const ctx = fakeContext(kube, platform);
+    await deleteConnection(ctx, storedState({ clusterId: "", identityId: "" }));
+    expect(platform.changes).toEqual([`deleteIdentity ${stray.id}`]);
+    expect(platform.identities.map((i) => i.name)).toEqual([identityName(OTHER_CONNECTION)]);
+    expect(ctx.lines).toContain(
+      `deleting identity ${stray.id}, created for this connection by a call whose answer was lost`,
+    );
   });
 
   it("after a takeover, leaves the installation and its registration to the replacement", async () => {

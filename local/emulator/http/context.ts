@@ -1,5 +1,6 @@
 /** What every route handler receives: the request, parsed bits of it, and the emulator's services. */
 import type { IncomingMessage } from "node:http";
+import type { FaultRules } from "../faults";
 import type { IssuerDiscovery } from "../verification/discovery";
 import type { Logger } from "../log";
 import type { ResolvedOptions } from "../options";
@@ -15,6 +16,8 @@ export interface Services {
   /** The base URL the emulator reports as its issuer. */
   issuerUrl: () => string;
   logger: Logger;
+  /** The fault rules, when fault injection is on (`--fault-injection`); undefined when off. */
+  faults?: FaultRules;
 }
 
 /** One request. */

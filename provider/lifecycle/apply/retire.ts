@@ -1,6 +1,7 @@
 /**
  * Step 6, retire what was superseded: the previous invite, the identities the agent no longer
- * uses, and, after a move to another platform, a report of what stays at the previous one.
+ * uses (found by name too, so that one created by a call whose answer was lost is not left
+ * behind), and, after a move to another platform, a report of what stays at the previous one.
  * @module
  */
 
@@ -16,11 +17,15 @@ export async function retireSuperseded(run: ConnectionRun): Promise<void> {
   const invite = staleInvite(run);
   if (invite) await platform.deleteInvite(invite);
   if (run.move.moved && previous) reportLeftBehind(run, previous);
-  const predecessor = predecessorOf(run);
-  if (predecessor) {
+  if (run.invite) {
+    // Registered anew: identities named after this connection or the one it replaced, other
+    // than the one in use, are unused, including one whose creation's answer was lost.
+    const owners = [run.connectionId, predecessorOf(run)].filter((c): c is string => !!c);
     const identities = await platform.listIdentities({ childrenOf: run.inputs.group });
-    for (const id of identitiesOf(predecessor, identities, run.state.identityId)) {
-      run.superseded.add(id);
+    for (const owner of owners) {
+      for (const id of identitiesOf(owner, identities, run.state.identityId)) {
+        run.superseded.add(id);
+      }
     }
   }
   for (const id of run.superseded) {

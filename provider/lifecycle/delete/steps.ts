@@ -1,7 +1,8 @@
 /**
  * The steps of `delete` over one {@link DeletionRun}: find whether a replacement took the
  * installation over, uninstall what this connection owns, unregister the cluster (unless the
- * replacement holds it), and delete the identity and invite.
+ * replacement holds it), and delete the identity and invite (and any identity named after the
+ * connection that a lost answer kept out of its state).
  * @module
  */
 
@@ -13,6 +14,7 @@ import { ownedSelector } from "../../install/ownership";
 import { deleteObjects, listObjects } from "../../install/uninstall";
 import type { LifecycleContext } from "../context";
 import type { ConnectionState } from "../state";
+import { identitiesOf } from "../apply/retire";
 
 /** One `delete` in progress. */
 export interface DeletionRun {
@@ -75,10 +77,21 @@ export async function unregisterCluster(
   }
 }
 
-/** Deletes the connection's identity and invite: a replacement has its own. */
+/**
+ * Deletes the connection's identity and invite (a replacement has its own), and any other
+ * identity named after the connection: one whose creation took effect on the platform but whose
+ * answer was lost (a dropped connection, a 500) is in no state, and nothing else would find it.
+ */
 export async function deleteCredentials(run: DeletionRun): Promise<void> {
-  const { platform, state } = run;
+  const { ctx, platform, state } = run;
   if (state.identityId) await platform.deleteIdentity(state.identityId);
+  const identities = await platform.listIdentities({ childrenOf: state.group });
+  for (const id of identitiesOf(state.connectionId, identities, state.identityId)) {
+    ctx.progress(
+      `deleting identity ${id}, created for this connection by a call whose answer was lost`,
+    );
+    await platform.deleteIdentity(id);
+  }
   if (state.inviteId) await platform.deleteInvite(state.inviteId);
 }
 
