@@ -257,7 +257,10 @@ export class DeleteTimeoutError extends ProviderError {
 export class PartialFailureError extends ProviderError {
   static readonly code = "ERR_CONNECTION_PARTIAL";
   override readonly code = PartialFailureError.code;
-  /** Why it failed, for the engine: the cause's message, after its code when it has one. */
+  /**
+   * What the CLI prints: the cause's message (after its code when it has one), then that the
+   * connection is kept and what to do.
+   */
   readonly reasons: string[];
   /** The cause's `code` (`ERR_KUBE_UNREACHABLE`, `ERR_CONNECTION_REGISTRATION_TIMEOUT`...), if any. */
   readonly causeCode: string | undefined;
@@ -273,11 +276,10 @@ export class PartialFailureError extends ProviderError {
   ) {
     const fix =
       "run `pulumi up` again to finish it, or `pulumi destroy` to remove what was installed.";
-    super(
-      `${cause.message} The connection was partly ${registered ? "updated" : "created"} and is kept in the stack: ${fix}`,
-      { cause, fix },
-    );
+    const kept = `The connection was partly ${registered ? "updated" : "created"} and is kept in the stack: ${fix}`;
+    super(`${cause.message} ${kept}`, { cause, fix });
     this.causeCode = errorCode(cause);
-    this.reasons = [this.causeCode ? `${this.causeCode}: ${cause.message}` : cause.message];
+    // The CLI prints the reasons, not the message: what happened, then what to do.
+    this.reasons = [this.causeCode ? `${this.causeCode}: ${cause.message}` : cause.message, kept];
   }
 }

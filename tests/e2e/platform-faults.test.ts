@@ -80,6 +80,10 @@ describe("a platform outage through the CLI", () => {
       /createIdentity: the Enforce platform answered POST \/iam\/v1\/identities\/\S+ with HTTP 503 \(Unavailable\) after 5 attempts: "injected fault \(rule \d+\)"\. The platform is failing or unavailable; run again later\./,
     );
     expect(out).toContain("* ERR_PLATFORM_HTTP: createIdentity: ");
+    // And what to do, as the CLI prints it.
+    expect(out).toContain(
+      "* The connection was partly created and is kept in the stack: run `pulumi up` again",
+    );
     // The engine kept the partly created connection, for the next up (or destroy) to finish.
     const exported = JSON.parse((await program.cli(["stack", "export"])).stdout) as {
       deployment: { resources?: { type: string }[] };

@@ -576,7 +576,7 @@ describe("EnforceClusterConnection lifecycle", () => {
     );
     expect(partial.message).not.toMatch(/did not register/);
     expect(partial.id).toMatch(/^[0-9a-f]{24}$/);
-    expect(partial.reasons.length).toBe(1);
+    expect(partial.reasons).toHaveLength(2);
     // Kept for the engine: the provider, and what was created so far.
     expect(partial.properties.__provider).toBe("serialized provider");
     expect(flatOutputs(partial.properties).clusterId).toBe("");

@@ -654,7 +654,12 @@ describe("applyConnection: the steps in order, one partial-failure wrapper", () 
     expect(err).toBeInstanceOf(PartialFailureError);
     const partial = err as PartialFailureError;
     expect(partial.id).toBe(CONNECTION_ID);
-    expect(partial.reasons).toEqual(["listing failed."]);
+    expect(partial.reasons).toEqual([
+      "listing failed.",
+      expect.stringMatching(
+        /^The connection was partly updated and is kept in the stack: run `pulumi up`/,
+      ),
+    ]);
     expect(partial.properties).toMatchObject({
       connectivity: "public",
       __state: { clusterId: `${GROUP}/cluster-1`, inviteId: "" },
