@@ -4,6 +4,7 @@ import * as https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { isInlineKubeconfig } from "../inputs/kubeconfig";
 import { KubeconfigError, KubeStatusError, KubeUnreachableError } from "./errors";
+import { loadKubeConfigClass } from "./kubeconfig-loader";
 
 /** Where a kubeconfig comes from: its contents (YAML or JSON) or a file path. */
 export interface KubeconfigSource {
@@ -61,8 +62,7 @@ export class KubeClient {
     source: KubeconfigSource,
     opts: { shared?: boolean } = {},
   ): Promise<KubeClient> {
-    const k8s = await import("@kubernetes/client-node");
-    const kc = new k8s.KubeConfig();
+    const kc = new (await loadKubeConfigClass())();
     const inline = isInlineKubeconfig(source.kubeconfig);
     // What the errors name: the path, never the contents.
     const about = { path: inline ? undefined : source.kubeconfig, context: source.context };
