@@ -45,6 +45,12 @@ interface ConfigurationList {
 
 const WEBHOOK_KINDS = KINDS.filter((k) => k.kind.endsWith("WebhookConfiguration"));
 
+function serviceOf(
+  service: { namespace: string; name: string } | undefined,
+): Webhook["service"] {
+  return service && { namespace: service.namespace, name: service.name };
+}
+
 /** Every webhook of every webhook configuration in the cluster. */
 export async function listWebhooks(kube: KubeClient): Promise<Webhook[]> {
   const lists = await Promise.all(
@@ -57,7 +63,7 @@ export async function listWebhooks(kube: KubeClient): Promise<Webhook[]> {
             configuration: c.metadata.name,
             name: w.name,
             failurePolicy: w.failurePolicy ?? "Fail",
-            service: w.clientConfig?.service,
+            service: serviceOf(w.clientConfig?.service),
             namespaceSelector: w.namespaceSelector,
             ours: c.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY,
           }),

@@ -129,9 +129,9 @@ describe("pulumi-enforce uninstall and webhooks without a backend", () => {
   const FOREIGN_WEBHOOK = `apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
 metadata:
-  name: other-tool.example
+  name: other-tool.example.com
 webhooks:
-  - name: other-tool.example
+  - name: other-tool.example.com
     admissionReviewVersions: [v1]
     sideEffects: None
     failurePolicy: Ignore
@@ -186,7 +186,7 @@ webhooks:
     expect(dry.stdout).toContain("3. the rest: ");
     expect(dry.stdout).toContain("Namespace gulfstream");
     expect(dry.stdout).toContain(
-      "objects of an agent installation pulumi-enforce did not make (no such label): ValidatingWebhookConfiguration other-tool.example. They are left alone: --include-foreign removes them too.",
+      "objects of an agent installation pulumi-enforce did not make (no such label): ValidatingWebhookConfiguration other-tool.example.com. They are left alone: --include-foreign removes them too.",
     );
     expect(dry.stdout).toContain(
       `Enforce (${enforce.apiUrl}): no registration of this installation found (remoteId ${uid}).`,
@@ -209,9 +209,9 @@ webhooks:
     // webhook still calls into the namespace that is gone.
     const yes = await uninstall(["--yes"]);
     expect(yes.code).toBe(1);
-    expect(yes.stderr).toContain("ValidatingWebhookConfiguration other-tool.example still call");
+    expect(yes.stderr).toContain("ValidatingWebhookConfiguration other-tool.example.com still call");
     expect(yes.stderr).toContain(
-      "kubectl delete validatingwebhookconfiguration other-tool.example",
+      "kubectl delete validatingwebhookconfiguration other-tool.example.com",
     );
     expect(yes.stdout).toContain("Namespace gulfstream is gone");
     expect(await labelled()).toEqual([]);
@@ -223,7 +223,7 @@ webhooks:
     expect(at_("statefulsets/")).toBeGreaterThan(at_("validatingwebhookconfigurations/enforcer"));
     expect(at_("statefulsets/")).toBeGreaterThan(at_("mutatingwebhookconfigurations/enforcer"));
     expect(at_("namespaces/gulfstream")).toBeGreaterThan(at_("statefulsets/"));
-    expect(order).not.toContain("validatingwebhookconfigurations/other-tool.example");
+    expect(order).not.toContain("validatingwebhookconfigurations/other-tool.example.com");
 
     // The rerun with --include-foreign finishes; one more changes nothing and succeeds.
     const foreign = await uninstall(["--yes", "--include-foreign"]);
@@ -292,13 +292,13 @@ webhooks:
     expect(err).toBeInstanceOf(WebhookLeftError);
     expect((err as WebhookLeftError).code).toBe("ERR_INSTALL_WEBHOOK_LEFT");
     expect((err as Error).message).toContain(
-      "Fix: delete them (kubectl delete validatingwebhookconfiguration other-tool.example)",
+      "Fix: delete them (kubectl delete validatingwebhookconfiguration other-tool.example.com)",
     );
     expect(await labelled()).toEqual([]);
     await kubectl(env.ready, kc(), [
       "delete",
       "validatingwebhookconfiguration",
-      "other-tool.example",
+      "other-tool.example.com",
     ]);
     // The next destroy finishes: the registration it had not removed yet goes now.
     await provider.delete(id, outs);
