@@ -31,7 +31,10 @@ export function removalSteps(objects: readonly FoundObject[]): string[] {
   const finalized = objects
     .filter((o) => o.kind === "Namespace" || o.kind === "CustomResourceDefinition")
     .map(describeObject);
-  if (finalized.length) lines.push(`  then it waits until ${finalized.join(", ")} are gone`);
+  if (finalized.length) {
+    const verb = finalized.length === 1 ? "is" : "are";
+    lines.push(`  then it waits until ${finalized.join(", ")} ${verb} gone`);
+  }
   return lines;
 }
 

@@ -142,7 +142,7 @@ function platformFromEnv(): PlatformClient | EnforceView {
   if (!config.token) {
     const { envVar } = PLATFORM_SETTINGS.token;
     return {
-      notLookedUp: `${envVar} is not set, so the cluster stays registered. Set ${envVar} (and ENFORCE_API_URL, ENFORCE_CA_FILE for a platform other than the hosted one) before running with --yes, or delete the cluster in Enforce afterwards`,
+      notLookedUp: `${envVar} is not set, so nothing is unregistered from Enforce. Set ${envVar} (and ENFORCE_API_URL, ENFORCE_CA_FILE for a platform other than the hosted one) before running with --yes, or delete the cluster in Enforce afterwards`,
     };
   }
   return platformClientFromConfig(config);

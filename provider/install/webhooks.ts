@@ -45,9 +45,7 @@ interface ConfigurationList {
 
 const WEBHOOK_KINDS = KINDS.filter((k) => k.kind.endsWith("WebhookConfiguration"));
 
-function serviceOf(
-  service: { namespace: string; name: string } | undefined,
-): Webhook["service"] {
+function serviceOf(service: { namespace: string; name: string } | undefined): Webhook["service"] {
   return service && { namespace: service.namespace, name: service.name };
 }
 

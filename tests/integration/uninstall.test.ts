@@ -201,7 +201,7 @@ webhooks:
     const noPlatform = await uninstall([], false);
     expect(noPlatform.code).toBe(0);
     expect(noPlatform.stdout).toContain(
-      `Enforce: not looked up: ENFORCE_TOKEN is not set, so the cluster stays registered.`,
+      "Enforce: not looked up: ENFORCE_TOKEN is not set, so nothing is unregistered from Enforce.",
     );
     expect(noPlatform.stdout).toContain(`remoteId ${uid}`);
 
@@ -209,7 +209,9 @@ webhooks:
     // webhook still calls into the namespace that is gone.
     const yes = await uninstall(["--yes"]);
     expect(yes.code).toBe(1);
-    expect(yes.stderr).toContain("ValidatingWebhookConfiguration other-tool.example.com still call");
+    expect(yes.stderr).toContain(
+      "ValidatingWebhookConfiguration other-tool.example.com still call",
+    );
     expect(yes.stderr).toContain(
       "kubectl delete validatingwebhookconfiguration other-tool.example.com",
     );
