@@ -20,7 +20,8 @@ export type ProviderErrorCode =
   | "ERR_CONNECTION_CLUSTER_UNREACHABLE"
   | "ERR_CONNECTION_PARTIAL"
   | "ERR_INSTALL_MANIFEST"
-  | "ERR_INSTALL_DELETE_TIMEOUT";
+  | "ERR_INSTALL_DELETE_TIMEOUT"
+  | "ERR_INSTALL_WEBHOOK_LEFT";
 
 /** Base of the provider's errors: `code` tells them apart. */
 export abstract class ProviderError extends EnforceError {
@@ -246,6 +247,32 @@ export class DeleteTimeoutError extends ProviderError {
       "namespace's conditions say what it still holds), resolve it, then run the Pulumi command " +
       "again: it resumes where this stopped.";
     super(`${what}. Fix: ${fix}`, { ...options, fix });
+  }
+}
+
+/**
+ * After an uninstall, webhook configurations still call a Service in the agent's namespace,
+ * whose backend is gone: a fail-closed one would refuse every request it matches.
+ */
+export class WebhookLeftError extends ProviderError {
+  static readonly code = "ERR_INSTALL_WEBHOOK_LEFT";
+  override readonly code = WebhookLeftError.code;
+
+  constructor(
+    /** The namespace they point into. */
+    readonly namespace: string,
+    /** The configurations left, as `Kind name`. */
+    readonly configurations: string[],
+    /** The commands that delete them. */
+    readonly commands: string[],
+  ) {
+    const fix = `delete them (${commands.join("; ")}), then run the command again.`;
+    super(
+      `after the uninstall, ${configurations.join(", ")} still call a Service in namespace ` +
+        `${namespace}, whose agent is gone: a fail-closed webhook among them blocks every ` +
+        `request it selects (such as pod creation). Fix: ${fix}`,
+      { fix },
+    );
   }
 }
 

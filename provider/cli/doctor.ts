@@ -10,6 +10,7 @@ import { describeKeySource } from "../checks/token-verification";
 import type { Connectivity } from "../inputs/types";
 import { KubeClient } from "../kube/client";
 import { KubeError } from "../kube/errors";
+import { checkWebhooks, renderWebhooks, type WebhookReport } from "./doctor-webhooks";
 
 /** The command line `doctor` takes. */
 export const USAGE = `usage: pulumi-enforce doctor --kubeconfig PATH [--context NAME] [--connectivity auto|public|private] [--json]
@@ -18,9 +19,11 @@ Checks that a cluster can be connected to Enforce: service account token
 volume projection, the TokenRequest API, service account issuer discovery,
 whether the issuer is public (reachable without credentials) or private, and
 that the keys Enforce would use (the uploaded JWKS when private, the issuer's
-anonymous JWKS when public) verify a token the cluster issues now.
-Exit status: 0 when the cluster can be connected, 1 when a prerequisite fails,
-2 on bad usage.
+anonymous JWKS when public) verify a token the cluster issues now. Also finds
+admission webhooks (of any tool) that fail closed and whose Service has no ready
+endpoint: the namespaces they block and the command that removes them.
+Exit status: 0 when the cluster can be connected, 1 when a prerequisite fails or
+a webhook has no backend, 2 on bad usage.
 `;
 
 /** The `--json` report. */
@@ -35,6 +38,8 @@ export interface DoctorReport {
   /** Whether a token the cluster issues verifies with the keys Enforce would use. */
   tokenSignature: TokenSignature & { against: string };
   problems: Problem[];
+  /** Admission webhooks that fail closed without a backend. */
+  webhooks: WebhookReport;
 }
 
 /** Entry of `pulumi-enforce doctor`; writes to the given streams and returns the exit status. */
@@ -87,19 +92,22 @@ export async function doctor(
     return 2;
   }
   try {
-    const { facts, problems } = await checkCluster(client, {
-      connectivity: values.connectivity as Connectivity,
-      exposeIssuerDiscovery: false,
-    });
-    const report = toReport(facts, problems);
+    const [{ facts, problems }, webhooks] = await Promise.all([
+      checkCluster(client, {
+        connectivity: values.connectivity as Connectivity,
+        exposeIssuerDiscovery: false,
+      }),
+      checkWebhooks(client),
+    ]);
+    const report = toReport(facts, problems, webhooks);
     out(values.json ? JSON.stringify(report, null, 2) + "\n" : render(client, report));
-    return problems.length ? 1 : 0;
+    return problems.length || webhooks.withoutBackend.length ? 1 : 0;
   } finally {
     client.close();
   }
 }
 
-function toReport(facts: ClusterFacts, problems: Problem[]): DoctorReport {
+function toReport(facts: ClusterFacts, problems: Problem[], webhooks: WebhookReport): DoctorReport {
   return {
     tokenProjection: facts.tokenProjection && facts.tokenRequest,
     issuerDiscovery: facts.issuerDiscovery,
@@ -115,6 +123,7 @@ function toReport(facts: ClusterFacts, problems: Problem[]): DoctorReport {
         : "",
     },
     problems,
+    webhooks,
   };
 }
 
@@ -136,6 +145,7 @@ function render(client: KubeClient, r: DoctorReport): string {
       tokenSignatureLine(r.tokenSignature),
     );
   }
+  lines.push(...renderWebhooks(r.webhooks));
   for (const p of r.problems) {
     lines.push("", `Problem (${p.check}): ${p.reason}`, `  Fix: ${p.remedy}`);
   }
@@ -157,6 +167,9 @@ function render(client: KubeClient, r: DoctorReport): string {
       ? "Result: the cluster cannot be connected yet."
       : "Result: the cluster can be connected.",
   );
+  if (r.webhooks.withoutBackend.length) {
+    lines.push("A webhook without its backend blocks requests in this cluster: see above.");
+  }
   return lines.join("\n") + "\n";
 }
 

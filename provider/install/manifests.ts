@@ -107,6 +107,24 @@ export function agentObjects(spec: InstallationSpec): KubeObject[] {
   return objects.map((object) => owned(object, spec));
 }
 
+/**
+ * Kind, namespace and name of every object an installation of the agent may hold, whoever made
+ * it (`mcp-creds` and the webhook configurations included), as the manifests name them.
+ */
+export function agentObjectNames(): KubeObject[] {
+  const objects = AGENT_FILES.flatMap(load);
+  objects.push({
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: CREDS_SECRET, namespace: AGENT_NAMESPACE },
+  });
+  return objects.map(({ apiVersion, kind, metadata: { name, namespace } }) => ({
+    apiVersion,
+    kind,
+    metadata: namespace === undefined ? { name } : { name, namespace },
+  }));
+}
+
 /** Secret `gulfstream/mcp-creds` holding `credentials`, owned by the connection. */
 export function credentialsSecret(
   credentials: AgentCredentials,

@@ -67,7 +67,9 @@ export async function deleteObjects(
   if (pending.length === 0) return;
   const what = pending.map(describeObject).join(", ");
   opts.progress?.(`waiting for ${what} to finish terminating`, true);
-  const gone = allGone(client, pending);
+  const gone = allGone(client, pending, (o) =>
+    opts.progress?.(`${describeObject(o)} is gone`, true),
+  );
   try {
     await waitFor(`${what} to be deleted`, gone, {
       timeoutMs: opts.finalizeTimeoutMs ?? 180_000,
@@ -83,20 +85,28 @@ export async function deleteObjects(
 const FINALIZER_RETRY_MS = 3000;
 
 /**
- * A probe for `waitFor`: true once every object in `pending` is gone. A CRD whose finalizer
- * failed to clean its instances is helped along on the way, at most every few seconds.
+ * A probe for `waitFor`: true once every object in `pending` is gone (`onGone` is told of each
+ * once). A CRD whose finalizer failed to clean its instances is helped along on the way, at most
+ * every few seconds.
  */
 function allGone(
   client: KubeClient,
   pending: readonly KubeObject[],
+  onGone: (object: KubeObject) => void,
 ): () => Promise<true | undefined> {
   const helped = new Map<string, number>();
+  const gone = new Set<KubeObject>();
   return async () => {
     let done = true;
     for (const o of pending) {
+      if (gone.has(o)) continue;
       const path = objectPath(kindOf(o), o.metadata.name, o.metadata.namespace);
       const res = await client.get<CrdObject>(path, { accept: [404] });
-      if (res.status === 404) continue;
+      if (res.status === 404) {
+        gone.add(o);
+        onGone(o);
+        continue;
+      }
       done = false;
       const last = helped.get(path) ?? 0;
       if (o.kind === "CustomResourceDefinition" && finalizerFailed(res.body)) {

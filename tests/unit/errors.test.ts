@@ -2,6 +2,7 @@ import * as providerErrors from "../../provider/errors";
 import {
   ClusterUnreachableError,
   DeleteTimeoutError,
+  WebhookLeftError,
   KeysUnreadableError,
   ManifestError,
   NamespaceTerminatingError,
@@ -60,6 +61,12 @@ const SAMPLES: Record<string, () => EnforceError> = {
   ClusterUnreachableError: () => new ClusterUnreachableError("cannot refresh", { clusterId: "c" }),
   ManifestError: () => new ManifestError('manifests: no agent image for container "x"'),
   DeleteTimeoutError: () => new DeleteTimeoutError("timed out", ["Namespace gulfstream"]),
+  WebhookLeftError: () =>
+    new WebhookLeftError(
+      "gulfstream",
+      ["ValidatingWebhookConfiguration other.example.com"],
+      ["kubectl delete validatingwebhookconfiguration other.example.com"],
+    ),
   PartialFailureError: () => new PartialFailureError("id", {}, new Error("boom")),
   KubeStatusError: () => new KubeStatusError("GET /api", 403, "Forbidden", "no"),
   KubeUnreachableError: () => new KubeUnreachableError("https://k:6443", "connection refused"),
@@ -164,6 +171,7 @@ describe("one error convention", () => {
       "KeysUnreadableError",
       "ManifestError",
       "DeleteTimeoutError",
+      "WebhookLeftError",
       "KubeUnreachableError",
       "PlatformHttpError",
       "PlatformUnreachableError",

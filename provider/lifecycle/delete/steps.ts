@@ -10,8 +10,10 @@ import { KubeError, KubeUnreachableError } from "../../kube/errors";
 import type { KubeClient } from "../../kube/client";
 import type { PlatformClient } from "../../platform";
 import { readAgentNamespace, type AgentNamespace } from "../../install/installation";
+import { AGENT_NAMESPACE } from "../../install/names";
 import { ownedSelector } from "../../install/ownership";
 import { deleteObjects, listObjects } from "../../install/uninstall";
+import { assertNoWebhooksInto } from "../../install/webhooks";
 import type { LifecycleContext } from "../context";
 import type { ConnectionState } from "../state";
 import { identitiesOf } from "../apply/retire";
@@ -27,8 +29,9 @@ export interface DeletionRun {
 }
 
 /**
- * The cluster part of a delete: uninstalls this connection's objects, then unregisters the
- * cluster unless a replacement took the installation over.
+ * The cluster part of a delete: uninstalls this connection's objects, proves no webhook is left
+ * calling into the agent's namespace, then unregisters the cluster unless a replacement took the
+ * installation over.
  */
 export async function uninstall(run: DeletionRun): Promise<void> {
   const { ctx, state } = run;
@@ -36,7 +39,18 @@ export async function uninstall(run: DeletionRun): Promise<void> {
   run.kube = kube;
   const replacement = replacementOf(await readAgentNamespace(kube), state);
   await uninstallOwned(run, kube);
+  await proveNoWebhookLeft(kube);
   await unregisterCluster(run, replacement);
+}
+
+/**
+ * Once the agent's namespace is gone, proves that no webhook configuration (ours or anyone's)
+ * still calls a Service in it. While the namespace exists, another installation holds it (a
+ * replacement, or one made since), and its webhooks have their backend.
+ */
+async function proveNoWebhookLeft(kube: KubeClient): Promise<void> {
+  if (await readAgentNamespace(kube)) return;
+  await assertNoWebhooksInto(kube, AGENT_NAMESPACE);
 }
 
 /**
