@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { CheckFailure } from "./inputs/types";
 import { EnforceError, errorCode, type EnforceErrorOptions } from "./util/errors";
 
 /** Codes of the provider's errors. */
@@ -55,14 +56,6 @@ export class PrerequisiteError extends ProviderError {
   }
 }
 
-/** A failure of `check`, as `check` would have reported it. */
-export interface CheckFailureReport {
-  /** The input it concerns. */
-  property: string;
-  /** What is wrong, and the fix. */
-  reason: string;
-}
-
 /**
  * The cluster checks that `check` started and `diff` awaited (when the engine runs diffs
  * concurrently) found what `check` itself would have failed on: the same reasons, each naming
@@ -74,7 +67,7 @@ export class CheckFailedError extends ProviderError {
 
   constructor(
     /** The failures, as `check` reports them. */
-    readonly failures: CheckFailureReport[],
+    readonly failures: CheckFailure[],
   ) {
     super(
       `the connection's check failed: ` +
