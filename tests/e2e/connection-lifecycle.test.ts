@@ -360,6 +360,38 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     }
   });
 
+  test("an unreachable cluster fails the preview naming kubeconfig, whether check or diff waits for it", async () => {
+    await control(env.ready, "/stop-apiserver", { cluster: "cluster-1" });
+    const failures: string[] = [];
+    try {
+      for (const engineEnv of [{}, PARALLEL_DIFF]) {
+        const err = await runEngine(t, "preview", true, engineEnv).then(
+          () => new Error("the preview passed"),
+          (e: Error) => e,
+        );
+        failures.push(err.message);
+      }
+    } finally {
+      await control(env.ready, "/start-apiserver", { cluster: "cluster-1" });
+    }
+    const server = at(env.ready.clusters, 0).apiServer;
+    const [inCheck = "", inDiff = ""] = failures;
+    // Engine defaults: a check failure on the property.
+    expect(inCheck).toMatch(/kubeconfig: .*cannot reach the Kubernetes API server/);
+    // PULUMI_PARALLEL_DIFF: the same reason, from diff.
+    expect(inDiff).toMatch(
+      /the connection's check failed: kubeconfig: .*cannot reach the Kubernetes API server/,
+    );
+    for (const text of failures) {
+      expect(text).toContain(server);
+      expect(text).toContain("Fix:");
+      expect(text).not.toContain(at(kubeconfigs, 0));
+      expect(text).not.toMatch(/\n\s+at /); // no stack trace
+    }
+    const clean = await run("preview");
+    expect(clean.summary).toEqual({ same: 3 });
+  });
+
   test("destroy leaves nothing labelled in either cluster and nothing in Enforce", async () => {
     await t.stack.destroy();
     for (const i of [0, 1]) expect((await labelled(i)).map((o) => o.metadata.name)).toEqual([]);
