@@ -104,14 +104,19 @@ export function accessProblem(err: unknown): Problem {
         "Use credentials that can manage cluster-scoped objects (the agent installs CRDs, ClusterRoles and webhooks), e.g. a cluster-admin kubeconfig.",
     };
   }
+  // A client error carries its own fix; the reason then stops before it, so it is said once.
+  const fix = err instanceof KubeError ? err.fix : undefined;
+  const message = err instanceof KubeError ? err.message : "";
   return {
     check: "access",
     property: "kubeconfig",
-    reason:
-      err instanceof KubeError
-        ? err.message
-        : `cannot talk to the cluster: ${(err as Error).message}`,
-    remedy: "Check that the cluster is running and that the kubeconfig (and context) point at it.",
+    reason: !(err instanceof KubeError)
+      ? `cannot talk to the cluster: ${(err as Error).message}`
+      : fix && message.endsWith(fix)
+        ? message.slice(0, -fix.length).trim()
+        : message,
+    remedy:
+      fix ?? "Check that the cluster is running and that the kubeconfig (and context) point at it.",
   };
 }
 

@@ -377,7 +377,9 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     const server = at(env.ready.clusters, 0).apiServer;
     const [inCheck = "", inDiff = ""] = failures;
     // Engine defaults: a check failure on the property.
-    expect(inCheck).toMatch(/kubeconfig: .*cannot reach the Kubernetes API server/);
+    expect(inCheck).toMatch(
+      /property kubeconfig value \{\[secret\]\} has a problem: cannot reach the Kubernetes API server/,
+    );
     // PULUMI_PARALLEL_DIFF: the same reason, from diff.
     expect(inDiff).toMatch(
       /the connection's check failed: kubeconfig: .*cannot reach the Kubernetes API server/,
