@@ -10,6 +10,7 @@ import { checkConnection } from "./lifecycle/check-connection";
 import { UNCONFIGURED, configure, type ProviderConfig } from "./configure";
 import type { ProviderImplementation } from "./dynamic";
 import { PartialFailureError } from "./errors";
+import { withPlainErrors } from "./plain-errors";
 import { applyConnection } from "./lifecycle/apply-connection";
 import { resourceUrnOf, type CheckedInputs } from "./lifecycle/checked";
 import { defaultContext, type LifecycleContext } from "./lifecycle/context";
@@ -138,4 +139,4 @@ async function keepProvider<T>(inputs: Record<string, unknown>, run: () => Promi
 }
 
 /** The provider's operations; the shim forwards each call here. */
-export const implementation: ProviderImplementation = createImplementation();
+export const implementation: ProviderImplementation = withPlainErrors(createImplementation());
