@@ -32,7 +32,8 @@ type Spawn = (command: string, args: string[], options: SpawnOptions) => ChildPr
 export class ExecDeadline {
   /** The plugin's command, as the kubeconfig names it. */
   readonly command: string | undefined;
-  private stopped = false;
+  /** When a run of the plugin was last stopped for its deadline (epoch ms; 0: never). */
+  private stoppedAt = 0;
 
   constructor(
     kc: KubeConfig,
@@ -50,6 +51,7 @@ export class ExecDeadline {
    */
   async bound<T>(credentials: Promise<T>): Promise<T> {
     if (!this.command) return credentials;
+    const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(this.timeoutError(false)), this.timeoutMs + GRACE_MS);
@@ -57,8 +59,8 @@ export class ExecDeadline {
     try {
       return await Promise.race([credentials, late]);
     } catch (err) {
-      if (!this.stopped) throw err;
-      this.stopped = false;
+      // Requests sent at once each ran the plugin: each run stopped fails its own request.
+      if (this.stoppedAt < started) throw err;
       throw this.timeoutError(true);
     } finally {
       clearTimeout(timer);
@@ -80,7 +82,9 @@ export class ExecDeadline {
         });
         const started = Date.now();
         child.once("exit", (_code, signal) => {
-          if (signal === "SIGKILL" && Date.now() - started >= this.timeoutMs) this.stopped = true;
+          if (signal === "SIGKILL" && Date.now() - started >= this.timeoutMs) {
+            this.stoppedAt = Date.now();
+          }
         });
         return child;
       };
