@@ -346,6 +346,27 @@ describe("credentials without the rights the install needs", () => {
 });
 
 describe("exec credential plugins", () => {
+  test("a plugin that fails: refused at once, its stderr shown with its secret redacted", async () => {
+    const secret = `plugin-secret-${randomUUID()}`;
+    const plugin = path.join(dir, "failing-plugin.js");
+    fs.writeFileSync(
+      plugin,
+      `#!${process.execPath}\nprocess.stderr.write("login failed for " + process.env.PLUGIN_SECRET + "\\n");\nprocess.exit(1);\n`,
+      { mode: 0o700 },
+    );
+    const kubeconfig = withUser({
+      exec: {
+        apiVersion: "client.authentication.k8s.io/v1",
+        command: plugin,
+        env: [{ name: "PLUGIN_SECRET", value: secret }],
+        interactiveMode: "Never",
+      },
+    });
+    const refusal = await check(kubeconfig);
+    const reason = expectRefused(refusal, "kubeconfig", QUICK_MS, { secrets: [secret] });
+    expect(reason).toContain("login failed for [REDACTED]");
+  });
+
   test("a plugin that never answers: refused within the plugin's deadline, naming it; it is stopped", async () => {
     const pids = path.join(dir, "hanging-plugin.pids");
     const plugin = path.join(dir, "hanging-plugin.js");
