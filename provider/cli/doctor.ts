@@ -87,11 +87,26 @@ export async function doctor(
     return 2;
   }
 
+  return diagnose(
+    { kubeconfig, context: values.context, connectivity: values.connectivity as Connectivity },
+    values.json ?? false,
+    out,
+    err,
+  );
+}
+
+/** Runs the checks against the cluster and prints the report; returns the exit status. */
+async function diagnose(
+  source: { kubeconfig: string; context?: string; connectivity: Connectivity },
+  json: boolean,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
   // What the kubeconfig holds never shows, whatever quotes it (an exec plugin's stderr).
-  const redact = redactorOf(kubeconfig);
+  const redact = redactorOf(source.kubeconfig);
   let client: KubeClient;
   try {
-    client = await KubeClient.load({ kubeconfig, context: values.context });
+    client = await KubeClient.load({ kubeconfig: source.kubeconfig, context: source.context });
   } catch (e) {
     err(redact(`pulumi-enforce doctor: ${e instanceof KubeError ? e.message : String(e)}\n`));
     return 2;
@@ -99,14 +114,14 @@ export async function doctor(
   try {
     const [{ facts, problems }, webhooks] = await Promise.all([
       checkCluster(client, {
-        connectivity: values.connectivity as Connectivity,
+        connectivity: source.connectivity,
         exposeIssuerDiscovery: false,
         installRights: true,
       }),
       checkWebhooks(client.withTimeout(CHECK_REQUEST_TIMEOUT_MS)),
     ]);
     const report = toReport(facts, problems, webhooks);
-    out(redact(values.json ? JSON.stringify(report, null, 2) + "\n" : render(client, report)));
+    out(redact(json ? JSON.stringify(report, null, 2) + "\n" : render(client, report)));
     return problems.length || webhooks.withoutBackend.length ? 1 : 0;
   } finally {
     client.close();
