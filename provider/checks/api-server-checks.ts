@@ -10,6 +10,7 @@ import type { KubeClient } from "../kube/client";
 import { KubeError, KubeStatusError } from "../kube/errors";
 import type { JsonWebKeySet } from "../platform/types";
 import type { Problem } from "./cluster-checks";
+import { splitFix } from "../util/errors";
 import { REMEDY } from "./remedies";
 import { ProbeToken } from "./token-verification";
 
@@ -104,19 +105,17 @@ export function accessProblem(err: unknown): Problem {
         "Use credentials that can manage cluster-scoped objects (the agent installs CRDs, ClusterRoles and webhooks), e.g. a cluster-admin kubeconfig.",
     };
   }
-  // A client error carries its own fix; the reason then stops before it, so it is said once.
-  const fix = err instanceof KubeError ? err.fix : undefined;
-  const message = err instanceof KubeError ? err.message : "";
+  const remedy =
+    "Check that the cluster is running and that the kubeconfig (and context) point at it.";
+  if (err instanceof KubeError) {
+    const { what, fix } = splitFix(err);
+    return { check: "access", property: "kubeconfig", reason: what, remedy: fix ?? remedy };
+  }
   return {
     check: "access",
     property: "kubeconfig",
-    reason: !(err instanceof KubeError)
-      ? `cannot talk to the cluster: ${(err as Error).message}`
-      : fix && message.endsWith(fix)
-        ? message.slice(0, -fix.length).trim()
-        : message,
-    remedy:
-      fix ?? "Check that the cluster is running and that the kubeconfig (and context) point at it.",
+    reason: `cannot talk to the cluster: ${(err as Error).message}`,
+    remedy,
   };
 }
 

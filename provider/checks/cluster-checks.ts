@@ -16,6 +16,7 @@ import {
   readNamespaceUids,
   readServerKeys,
 } from "./api-server-checks";
+import { checkInstallRights } from "./install-rights";
 import { REMEDY } from "./remedies";
 import { verifyClusterToken, type KeySource, type ProbeToken } from "./token-verification";
 
@@ -25,7 +26,14 @@ export type CheckName =
   | "tokenRequest"
   | "issuerDiscovery"
   | "connectivity"
-  | "tokenSignature";
+  | "tokenSignature"
+  | "installRights";
+
+/**
+ * How long each request of the checks may take, connecting included: a cluster that accepts
+ * connections and never answers fails the check within seconds, not the client's default.
+ */
+export const CHECK_REQUEST_TIMEOUT_MS = 10_000;
 
 /** A failed prerequisite: what is wrong and the exact remedy. */
 export interface Problem {
@@ -85,6 +93,13 @@ export interface TokenSignature {
 export interface CheckOptions {
   connectivity: "auto" | ResolvedConnectivity;
   exposeIssuerDiscovery: boolean;
+  /**
+   * Also ask whether the credentials may install the agent (SelfSubjectAccessReviews, sent with
+   * the other requests): for a connection not installed yet, or whose credentials changed. A
+   * check of an unchanged connection leaves it out, and sends no more requests.
+   * @default false
+   */
+  installRights?: boolean;
 }
 
 /**
@@ -109,10 +124,11 @@ export interface CheckHints {
  * a second round only when a hint was wrong or missing.
  */
 export async function checkCluster(
-  client: KubeClient,
+  kube: KubeClient,
   opts: CheckOptions,
   hints: CheckHints = {},
 ): Promise<{ facts: ClusterFacts; problems: Problem[] }> {
+  const client = kube.withTimeout(CHECK_REQUEST_TIMEOUT_MS);
   const problems: Problem[] = [];
   const facts = unobservedFacts(client.server);
   const plan = planFirstRound(client, opts, hints);
@@ -135,6 +151,7 @@ export async function checkCluster(
     }),
     serverKeys,
     probe,
+    opts.installRights ? checkInstallRights(client).then((p) => p && problems.push(p)) : undefined,
   ]);
   if (denied) return { facts, problems: [denied] };
   if (!facts.tokenRequest) facts.issuer = await readDiscoveredIssuer(client);

@@ -1,6 +1,8 @@
+import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { sameOrigin } from "../checks/anonymous";
 import {
+  CHECK_REQUEST_TIMEOUT_MS,
   checkCluster,
   type ClusterFacts,
   type Problem,
@@ -10,6 +12,7 @@ import { describeKeySource } from "../checks/token-verification";
 import type { Connectivity } from "../inputs/types";
 import { KubeClient } from "../kube/client";
 import { KubeError } from "../kube/errors";
+import { kubeconfigSecrets, redactKubeconfig } from "../kube/redact";
 import { checkWebhooks, renderWebhooks, type WebhookReport } from "./doctor-webhooks";
 
 /** The command line `doctor` takes. */
@@ -84,27 +87,56 @@ export async function doctor(
     return 2;
   }
 
+  return diagnose(
+    { kubeconfig, context: values.context, connectivity: values.connectivity as Connectivity },
+    values.json ?? false,
+    out,
+    err,
+  );
+}
+
+/** Runs the checks against the cluster and prints the report; returns the exit status. */
+async function diagnose(
+  source: { kubeconfig: string; context?: string; connectivity: Connectivity },
+  json: boolean,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
+  // What the kubeconfig holds never shows, whatever quotes it (an exec plugin's stderr).
+  const redact = redactorOf(source.kubeconfig);
   let client: KubeClient;
   try {
-    client = await KubeClient.load({ kubeconfig, context: values.context });
+    client = await KubeClient.load({ kubeconfig: source.kubeconfig, context: source.context });
   } catch (e) {
-    err(`pulumi-enforce doctor: ${e instanceof KubeError ? e.message : String(e)}\n`);
+    err(redact(`pulumi-enforce doctor: ${e instanceof KubeError ? e.message : String(e)}\n`));
     return 2;
   }
   try {
     const [{ facts, problems }, webhooks] = await Promise.all([
       checkCluster(client, {
-        connectivity: values.connectivity as Connectivity,
+        connectivity: source.connectivity,
         exposeIssuerDiscovery: false,
+        installRights: true,
       }),
-      checkWebhooks(client),
+      checkWebhooks(client.withTimeout(CHECK_REQUEST_TIMEOUT_MS)),
     ]);
     const report = toReport(facts, problems, webhooks);
-    out(values.json ? JSON.stringify(report, null, 2) + "\n" : render(client, report));
+    out(redact(json ? JSON.stringify(report, null, 2) + "\n" : render(client, report)));
     return problems.length || webhooks.withoutBackend.length ? 1 : 0;
   } finally {
     client.close();
   }
+}
+
+/** Replaces the kubeconfig's credentials in a text (none when the file cannot be read). */
+function redactorOf(kubeconfig: string): (text: string) => string {
+  let secrets: string[] = [];
+  try {
+    secrets = kubeconfigSecrets(fs.readFileSync(kubeconfig, "utf8"));
+  } catch {
+    // Unreadable: loading it fails and says so, quoting nothing of it.
+  }
+  return (text) => redactKubeconfig(text, secrets);
 }
 
 function toReport(facts: ClusterFacts, problems: Problem[], webhooks: WebhookReport): DoctorReport {

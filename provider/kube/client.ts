@@ -4,6 +4,8 @@ import * as https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { isInlineKubeconfig } from "../inputs/kubeconfig";
 import { KubeconfigError, KubeStatusError, KubeUnreachableError } from "./errors";
+import { selectContext } from "./context";
+import { ExecDeadline } from "./exec-deadline";
 import { loadKubeConfigClass } from "./kubeconfig-loader";
 
 /** Where a kubeconfig comes from: its contents (YAML or JSON) or a file path. */
@@ -19,6 +21,10 @@ export interface RequestOptions {
   query?: Record<string, string | undefined>;
   /** Statuses that are an answer rather than an error (e.g. 404 when probing). */
   accept?: number[];
+  /**
+   * How long the whole request may take, connecting and the TLS handshake included, before it
+   * fails as unanswered. @default the client's {@link KubeClient.timeoutMs}
+   */
   timeoutMs?: number;
 }
 
@@ -34,6 +40,16 @@ export interface Response<T> {
  */
 export const USER_AGENT = "pulumi-enforce";
 
+/** The default deadline of one request (see {@link RequestOptions.timeoutMs}). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** What the views of one client ({@link KubeClient.withTimeout}) share: credentials and sockets. */
+interface Link {
+  readonly kc: KubeConfig;
+  readonly execDeadline: ExecDeadline;
+  agent?: https.Agent;
+}
+
 /**
  * A small Kubernetes client over one keep-alive connection pool. Credentials
  * of every kind a kubeconfig can hold (client certificates, bearer tokens,
@@ -42,17 +58,26 @@ export const USER_AGENT = "pulumi-enforce";
  * connection for all its calls and run independent ones concurrently.
  */
 export class KubeClient {
-  private agent?: https.Agent;
-
   private constructor(
-    private readonly kc: KubeConfig,
+    private readonly link: Link,
     readonly server: string,
     readonly contextName: string,
     /** The cluster's CA (PEM) when the kubeconfig names one. */
     readonly caPem: string | undefined,
     /** Owned by a `KubeClientPool`: `close` leaves its connections open for the next user. */
     private readonly shared: boolean,
+    /** The deadline of each request that sets none. */
+    readonly timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS,
   ) {}
+
+  /**
+   * This client with another default deadline per request: the same credentials and connection
+   * pool. Its `close` leaves them open, they belong to this client.
+   */
+  withTimeout(timeoutMs: number): KubeClient {
+    const { link, server, contextName, caPem } = this;
+    return new KubeClient(link, server, contextName, caPem, true, timeoutMs);
+  }
 
   /**
    * Loads a kubeconfig (contents or path) and selects the context. A `shared` client is one a
@@ -76,37 +101,22 @@ export class KubeClient {
         cause: err,
       });
     }
-    if (source.context) {
-      if (!kc.getContextObject(source.context)) {
-        const names = kc.getContexts().map((c) => c.name);
-        throw new KubeconfigError(
-          `the kubeconfig has no context "${source.context}"; it has: ${names.join(", ") || "none"}`,
-          about,
-        );
-      }
-      kc.setCurrentContext(source.context);
-    }
-    const cluster = kc.getCurrentCluster();
-    if (!cluster?.server) {
-      const fix = 'set "context" to one that does';
-      throw new KubeconfigError(
-        `context "${kc.getCurrentContext()}" names no cluster with a server address; ${fix}`,
-        { ...about, context: kc.getCurrentContext(), fix },
-      );
-    }
+    const cluster = selectContext(kc, about);
     let caPem: string | undefined;
     if (cluster.caData) caPem = Buffer.from(cluster.caData, "base64").toString("utf8");
-    else if (cluster.caFile) caPem = fs.readFileSync(cluster.caFile, "utf8");
+    else if (cluster.caFile) caPem = readCaFile(cluster.caFile, about);
     const server = cluster.server.replace(/\/+$/, "");
-    return new KubeClient(kc, server, kc.getCurrentContext(), caPem, opts.shared ?? false);
+    const link = { kc, execDeadline: new ExecDeadline(kc, kc.getCurrentUser()) };
+    return new KubeClient(link, server, kc.getCurrentContext(), caPem, opts.shared ?? false);
   }
 
   /** Headers and TLS material for one request; exec plugins refresh expired credentials here. */
   private async auth(): Promise<{ headers: http.OutgoingHttpHeaders; agent: https.Agent }> {
     const opts: https.RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(opts);
-    if (!this.agent) {
-      this.agent = new https.Agent({
+    const link = this.link;
+    await link.execDeadline.bound(link.kc.applyToHTTPSOptions(opts));
+    if (!link.agent) {
+      link.agent = new https.Agent({
         keepAlive: true,
         maxSockets: 6,
         ca: opts.ca,
@@ -122,7 +132,7 @@ export class KubeClient {
       "user-agent": USER_AGENT,
     };
     if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
-    return { headers, agent: this.agent };
+    return { headers, agent: link.agent };
   }
 
   /** Sends one request; resolves with the parsed JSON body (or text), rejects with a KubeError. */
@@ -143,12 +153,17 @@ export class KubeClient {
     }
     // The JWKS is served as application/jwk-set+json only.
     headers.accept = "application/json, application/jwk-set+json;q=0.9, */*;q=0.8";
-    const answer = await this.exchange(url, call, payload, {
-      method,
-      headers,
-      agent: url.protocol === "http:" ? undefined : agent,
-      timeout: opts.timeoutMs ?? 30000,
-    });
+    const answer = await this.exchange(
+      url,
+      call,
+      payload,
+      {
+        method,
+        headers,
+        agent: url.protocol === "http:" ? undefined : agent,
+      },
+      opts.timeoutMs ?? this.timeoutMs,
+    );
     return responseOf<T>(call, answer, opts.accept);
   }
 
@@ -156,19 +171,22 @@ export class KubeClient {
    * Sends the request and reads the whole answer, whatever its status. A kept-alive connection
    * that the server closed just as the request went out is reset before any answer: the
    * request is sent once more, on a new connection.
-   * @throws KubeUnreachableError when no complete answer arrived (refused, timed out, cut off).
+   * @throws KubeUnreachableError when no complete answer arrived within `timeoutMs` (refused,
+   * cut off, or silent: connecting and the TLS handshake count).
    */
   private async exchange(
     url: URL,
     call: string,
     payload: string | undefined,
     options: https.RequestOptions,
+    timeoutMs: number,
   ): Promise<Answer> {
+    const deadline: Deadline = { ms: timeoutMs, at: Date.now() + timeoutMs };
     try {
-      return await this.exchangeOnce(url, call, payload, options);
+      return await this.exchangeOnce(url, call, payload, options, deadline);
     } catch (err) {
       if (!(err instanceof StaleSocketError)) throw err;
-      return this.exchangeOnce(url, call, payload, options);
+      return this.exchangeOnce(url, call, payload, options, deadline);
     }
   }
 
@@ -177,9 +195,13 @@ export class KubeClient {
     call: string,
     payload: string | undefined,
     options: https.RequestOptions,
+    deadline: Deadline,
   ): Promise<Answer> {
     const mod = url.protocol === "http:" ? http : https;
-    return new Promise((resolve, reject) => {
+    return new Promise((resolveAnswer, rejectAnswer) => {
+      const clock: { timer?: NodeJS.Timeout } = {};
+      const resolve = (answer: Answer) => (clearTimeout(clock.timer), resolveAnswer(answer));
+      const reject = (err: Error) => (clearTimeout(clock.timer), rejectAnswer(err));
       const req = mod.request(url, options, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
@@ -194,7 +216,16 @@ export class KubeClient {
           }),
         );
       });
-      req.on("timeout", () => req.destroy(new Error(`${call} timed out`)));
+      // The deadline covers everything from here to the last byte, unlike the socket's own idle
+      // timeout, which a server that stalls the handshake or trickles bytes can outlast.
+      clock.timer = setTimeout(
+        () => {
+          const detail = `${call} did not answer within ${seconds(deadline.ms)}`;
+          reject(new KubeUnreachableError(this.server, detail));
+          req.destroy();
+        },
+        Math.max(deadline.at - Date.now(), 1),
+      );
       req.on("error", (err: NodeJS.ErrnoException) => {
         if (req.reusedSocket && err.code === "ECONNRESET") return reject(new StaleSocketError());
         reject(new KubeUnreachableError(this.server, describeNetError(err), { cause: err }));
@@ -226,12 +257,20 @@ export class KubeClient {
 
   /** Closes its connections, unless the client is shared (see {@link KubeClient.load}). */
   close(): void {
-    if (!this.shared) this.agent?.destroy();
+    if (!this.shared) this.link.agent?.destroy();
   }
 }
 
 /** A reused connection was reset before the request got an answer: send it again. */
 class StaleSocketError extends Error {}
+
+/** When a request (its retry on a fresh connection included) must have been answered. */
+interface Deadline {
+  /** Its length, as messages say it. */
+  ms: number;
+  /** The epoch millisecond it ends. */
+  at: number;
+}
 
 /** An answer as read, before its status is judged. */
 interface Answer {
@@ -257,6 +296,26 @@ function responseOf<T>(call: string, answer: Answer, accept: number[] | undefine
   if (accept?.includes(status)) return { status, body: body as T };
   const s = (typeof body === "object" && body ? body : {}) as { reason?: string; message?: string };
   throw new KubeStatusError(call, status, s.reason ?? answer.statusMessage ?? "", s.message ?? "");
+}
+
+/** The PEM of the cluster's `certificate-authority` file. */
+function readCaFile(file: string, about: { path?: string; context?: string }): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (err) {
+    const fix =
+      "point certificate-authority at the cluster's CA file, or inline it as certificate-authority-data";
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new KubeconfigError(
+      `the kubeconfig's certificate-authority file ${file} cannot be read (${why}); ${fix}`,
+      { ...about, fix, cause: err },
+    );
+  }
+}
+
+/** `10 s`, as messages say a deadline. */
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 function describeNetError(err: NodeJS.ErrnoException): string {

@@ -67,13 +67,20 @@ export class KubeconfigError extends KubeError {
   readonly path: string | undefined;
   /** The context asked for, if any. */
   readonly context: string | undefined;
+  /** The input to change: `context` when the kubeconfig is fine but the context is not. */
+  readonly input: "kubeconfig" | "context";
 
   constructor(
     message: string,
-    options?: EnforceErrorOptions & { path?: string; context?: string },
+    options?: EnforceErrorOptions & {
+      path?: string;
+      context?: string;
+      input?: "kubeconfig" | "context";
+    },
   ) {
     super(message, options);
     this.path = options?.path;
     this.context = options?.context;
+    this.input = options?.input ?? "kubeconfig";
   }
 }

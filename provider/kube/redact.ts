@@ -21,7 +21,8 @@ const MIN_SECRET_LENGTH = 8;
 
 /**
  * The values of a kubeconfig that must never be shown: every string under `users` (tokens,
- * passwords, client keys, exec plugin arguments and environment) and the `*-data` fields of
+ * passwords, client keys, exec plugin arguments and environment) but an exec plugin's `command`
+ * (a program's name, which a message about the plugin has to show), and the `*-data` fields of
  * `clusters` (certificate authorities: not secret, but kubeconfig contents nobody needs to read
  * in an error). Longest first, so a value containing another is replaced whole. Empty when the
  * text does not parse.
@@ -37,6 +38,7 @@ export function kubeconfigSecrets(text: string): string[] {
   const found = new Set<string>();
   const doc = data as { users?: unknown; clusters?: unknown };
   collectStrings(doc.users, found);
+  for (const command of execCommands(doc.users)) found.delete(command);
   for (const entry of Array.isArray(doc.clusters) ? doc.clusters : []) {
     const cluster = (entry as { cluster?: unknown } | null)?.cluster;
     if (typeof cluster !== "object" || cluster === null) continue;
@@ -47,6 +49,16 @@ export function kubeconfigSecrets(text: string): string[] {
   return [...found]
     .filter((value) => value.length >= MIN_SECRET_LENGTH)
     .sort((a, b) => b.length - a.length);
+}
+
+/** The `exec.command` of each user: the plugin a message names. */
+function execCommands(users: unknown): string[] {
+  if (!Array.isArray(users)) return [];
+  return users
+    .map(
+      (entry) => (entry as { user?: { exec?: { command?: unknown } } } | null)?.user?.exec?.command,
+    )
+    .filter((command): command is string => typeof command === "string");
 }
 
 function collectStrings(value: unknown, into: Set<string>): void {

@@ -19,9 +19,11 @@ import {
 } from "../install/platform-settings";
 import { isInlineKubeconfig } from "../inputs/kubeconfig";
 import type { KubeClient, KubeconfigSource } from "../kube/client";
+import { KubeconfigError } from "../kube/errors";
 import { sharedKubeClients } from "../kube/pool";
 import { kubeconfigSecrets, redactKubeconfig } from "../kube/redact";
 import { PlatformConfigError, resolvePlatformConfig } from "../platform";
+import { splitFix } from "../util/errors";
 import {
   UNKNOWN_VALUE,
   readFileUtf8,
@@ -121,7 +123,9 @@ export async function checkConnection(
     return { inputs: checked(UNKNOWN_VALUE), failures: [] };
   }
   const hints = checkHintsOf(olds);
-  const run = () => checkAgainstCluster(news, inputs, hints, { ...deps, readFile }, checked);
+  const rights = newCredentials(olds, inputs);
+  const run = () =>
+    checkAgainstCluster(news, inputs, { hints, rights }, { ...deps, readFile }, checked);
   const last = deps.defer ? observedOf(olds) : undefined;
   if (last) return { inputs: checked(last), failures: [], later: run() };
   return run();
@@ -150,7 +154,7 @@ function platformSettings(
 async function checkAgainstCluster(
   news: Record<string, unknown>,
   inputs: NormalizedInputs,
-  hints: CheckHints,
+  { hints, rights }: { hints: CheckHints; rights: boolean },
   deps: CheckDependencies & { readFile: ReadFile },
   checked: (observed: Observed) => CheckedInputs,
 ): Promise<ConnectionCheckResult> {
@@ -167,15 +171,21 @@ async function checkAgainstCluster(
       context: inputs.context,
     });
   } catch (err) {
+    const { what, fix } = err instanceof Error ? splitFix(err) : { what: String(err), fix: "" };
+    const input = err instanceof KubeconfigError ? err.input : "kubeconfig";
     return {
       inputs: news,
-      failures: [failure("kubeconfig", `${sentence(errorMessage(err))} ${KUBECONFIG_FIX}`)],
+      failures: [failure(input, `${sentence(what)} Fix: ${fix ? sentence(fix) : KUBECONFIG_FIX}`)],
     };
   }
   try {
     const { facts, problems } = await checkCluster(
       client,
-      { connectivity: inputs.connectivity, exposeIssuerDiscovery: inputs.exposeIssuerDiscovery },
+      {
+        connectivity: inputs.connectivity,
+        exposeIssuerDiscovery: inputs.exposeIssuerDiscovery,
+        installRights: rights,
+      },
       hints,
     );
     return {
@@ -190,8 +200,18 @@ async function checkAgainstCluster(
   }
 }
 
+/**
+ * Whether the check asks if the credentials may install the agent: when the connection was never
+ * checked against a cluster, or its kubeconfig or context changed since. An unchanged
+ * connection's check sends no review: its credentials installed it already.
+ */
+function newCredentials(olds: Record<string, unknown>, inputs: NormalizedInputs): boolean {
+  if (!observedOf(olds)) return true;
+  return olds.kubeconfig !== inputs.kubeconfig || (olds.context ?? "") !== (inputs.context ?? "");
+}
+
 const KUBECONFIG_FIX =
-  'Fix: pass a kubeconfig whose context names a reachable cluster and usable credentials ("kubectl config view --raw --minify" prints the current one).';
+  'Pass a kubeconfig whose context names a reachable cluster and usable credentials ("kubectl config view --raw --minify" prints the current one).';
 
 function observe(facts: ClusterFacts): Observed {
   return {
@@ -217,10 +237,6 @@ function kubeconfigText(kubeconfig: string, readFile: ReadFile): string {
   } catch {
     return "";
   }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Ends a reason with a full stop so that a fix can follow it. */

@@ -41,3 +41,14 @@ export function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null | undefined)?.code;
   return typeof code === "string" && code !== "" ? code : undefined;
 }
+
+/**
+ * An error's message apart from the fix it ends with (`fix` undefined when it has none), so that
+ * a report can put the fix where its reader looks for one.
+ */
+export function splitFix(err: Error): { what: string; fix: string | undefined } {
+  const fix = err instanceof EnforceError ? err.fix : undefined;
+  if (!fix || !err.message.endsWith(fix)) return { what: err.message, fix };
+  const what = err.message.slice(0, -fix.length).replace(/[\s;:,.]+$/, "");
+  return { what, fix };
+}

@@ -178,6 +178,22 @@ describe("check against cluster-1 (more)", () => {
     ]);
   });
 
+  // Whether the credentials may install the agent is asked only when they are new: one review
+  // for everything, which cluster-admin passes.
+  test("a new connection's check, and one whose kubeconfig changed, also asks one SelfSubjectAccessReview", async () => {
+    const reviews = (requests: AuditEvent[]) =>
+      requests.filter((r) => r.requestURI.includes("selfsubjectaccessreviews")).length;
+    const first = await requestsDuring(cluster, () => checkConnection({}, news(cluster)));
+    expect(first.result.failures).toEqual([]);
+    expect(reviews(first.requests)).toBe(1);
+    const rotated = stringify(parse(fs.readFileSync(cluster.kubeconfig, "utf8")));
+    const changed = await requestsDuring(cluster, () =>
+      checkConnection(first.result.inputs, news(cluster, { kubeconfig: `${rotated}\n` })),
+    );
+    expect(changed.result.failures).toEqual([]);
+    expect(reviews(changed.requests)).toBe(1);
+  });
+
   test("a private check verifies the cluster's token against the JWKS that would be uploaded", async () => {
     const { facts, problems } = await clusterFacts(cluster);
     expect(problems).toEqual([]);

@@ -131,6 +131,17 @@ describe("observe the cluster", () => {
     expect(run.state.connectivity).toBe("public");
   });
 
+  it("asks whether the credentials may install the agent before the first install only", async () => {
+    const asked: Array<boolean | undefined> = [];
+    const check: ClusterCheck = async (_kube, opts) => {
+      asked.push(opts.installRights);
+      return { facts: facts(), problems: [] };
+    };
+    await observeCluster((await setup()).run, check);
+    await observeCluster((await setup({ previous: storedState() })).run, check);
+    expect(asked).toEqual([true, false]);
+  });
+
   it("starts from what the check just before observed, without checking again", async () => {
     const { run } = await setup({ facts: facts({ connectivity: "public" }) });
     const check: ClusterCheck = async () => {

@@ -26,6 +26,8 @@ export async function observeCluster(
     : await check(run.kube, {
         connectivity: run.inputs.connectivity,
         exposeIssuerDiscovery: run.inputs.exposeIssuerDiscovery,
+        // Before the first install: whether these credentials may install it at all.
+        installRights: !run.previous,
       });
   if (problems.length > 0) throw new PrerequisiteError(problems);
   run.facts = facts;
