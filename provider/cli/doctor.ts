@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { sameOrigin } from "../checks/anonymous";
+import { sameOrigin } from "../checks/anonymous-get";
 import {
   checkCluster,
   type ClusterFacts,
