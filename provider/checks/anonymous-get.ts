@@ -1,7 +1,7 @@
 /**
  * One GET without credentials, as the platform makes it from the internet, of a document that
  * anyone may serve: the issuer's discovery document or its key set. Whatever the server does, it
- * ends within a deadline and reads at most {@link MAX_ANONYMOUS_BODY_BYTES}; a redirect is
+ * ends within a deadline and reads at most {@link MAX_DISCOVERY_BYTES}; a redirect is
  * reported, never followed. Every outcome is a short reason for a person.
  * @module
  */
@@ -12,7 +12,7 @@ import * as tls from "node:tls";
 import { USER_AGENT } from "../kube/client";
 
 /** Larger answers are not a discovery document or a key set: the read stops there. */
-export const MAX_ANONYMOUS_BODY_BYTES = 1 << 20;
+export const MAX_DISCOVERY_BYTES = 1 << 20;
 
 /** How long one GET may take in all, answer included, unless the caller says otherwise. */
 export const ANONYMOUS_TIMEOUT_MS = 5000;
@@ -85,7 +85,7 @@ function readAnswer(
   let size = 0;
   res.on("data", (c: Buffer) => {
     size += c.length;
-    if (size > MAX_ANONYMOUS_BODY_BYTES) {
+    if (size > MAX_DISCOVERY_BYTES) {
       stop();
       return done({ status, detail: "the answer is larger than 1 MiB" });
     }

@@ -7,8 +7,9 @@
 
 import { AGENT_AUDIENCE, AGENT_NAMESPACE } from "../install/names";
 import type { KubeClient } from "../kube/client";
-import { KubeError, KubeStatusError } from "../kube/errors";
+import { KubeError, KubeResponseTooLargeError, KubeStatusError } from "../kube/errors";
 import type { JsonWebKeySet } from "../platform/types";
+import { MAX_DISCOVERY_BYTES } from "./anonymous-get";
 import type { Problem } from "./cluster-checks";
 import { REMEDY } from "./remedies";
 import { ProbeToken } from "./token-verification";
@@ -48,26 +49,36 @@ export async function readNamespaceUids(client: KubeClient): Promise<NamespaceUi
 
 /**
  * The API server's own key set (`/openid/v1/jwks`, with credentials): what a private connection
- * uploads. Its absence means issuer discovery is off.
+ * uploads. Its absence means issuer discovery is off. Read up to the bound of a key set
+ * (1 MiB, as the anonymous one): a larger or malformed answer is refused, naming what came.
  */
 export async function readServerKeys(
   client: KubeClient,
 ): Promise<{ jwks: JsonWebKeySet } | { problem: Problem }> {
-  let jwks: JsonWebKeySet;
+  let answer: unknown;
   try {
-    jwks = (await client.get<JsonWebKeySet>("/openid/v1/jwks")).body;
+    answer = (await client.get<unknown>(JWKS_PATH, { maxBytes: MAX_DISCOVERY_BYTES })).body;
   } catch (err) {
+    if (err instanceof KubeResponseTooLargeError) {
+      return unusableKeysProblem(`GET ${JWKS_PATH} answered more than 1 MiB, which is no key set`);
+    }
     return discoveryProblem(
       err instanceof KubeStatusError && err.statusCode === 404
-        ? "GET /openid/v1/jwks answered 404 NotFound"
-        : `GET /openid/v1/jwks failed (${(err as Error).message})`,
+        ? `GET ${JWKS_PATH} answered 404 NotFound`
+        : `GET ${JWKS_PATH} failed (${(err as Error).message})`,
     );
   }
-  if (!Array.isArray(jwks?.keys) || jwks.keys.length === 0) {
+  if (typeof answer !== "object" || answer === null) {
+    return unusableKeysProblem(`the answer of GET ${JWKS_PATH} is not a JSON object`);
+  }
+  const jwks = answer as JsonWebKeySet;
+  if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) {
     return discoveryProblem("the JWKS lists no keys");
   }
   return { jwks };
 }
+
+const JWKS_PATH = "/openid/v1/jwks";
 
 /**
  * The issuer the API server's discovery document names; for reports only, when no token was
@@ -89,6 +100,19 @@ function discoveryProblem(detail: string): { problem: Problem } {
       property: "kubeconfig",
       reason: `service account issuer discovery is not enabled: ${detail}`,
       remedy: REMEDY.issuerDiscovery,
+    },
+  };
+}
+
+function unusableKeysProblem(detail: string): { problem: Problem } {
+  return {
+    problem: {
+      check: "issuerDiscovery",
+      property: "kubeconfig",
+      reason: `the API server's key set is unusable: ${detail}`,
+      remedy:
+        "Point the kubeconfig's server at the Kubernetes API server itself (or a proxy that passes its answers " +
+        "through unchanged); kubectl get --raw /openid/v1/jwks must print the service account public keys as a JWKS.",
     },
   };
 }

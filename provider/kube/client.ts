@@ -3,7 +3,12 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { isInlineKubeconfig } from "../inputs/kubeconfig";
-import { KubeconfigError, KubeStatusError, KubeUnreachableError } from "./errors";
+import {
+  KubeconfigError,
+  KubeResponseTooLargeError,
+  KubeStatusError,
+  KubeUnreachableError,
+} from "./errors";
 import { loadKubeConfigClass } from "./kubeconfig-loader";
 
 /** Where a kubeconfig comes from: its contents (YAML or JSON) or a file path. */
@@ -20,7 +25,18 @@ export interface RequestOptions {
   /** Statuses that are an answer rather than an error (e.g. 404 when probing). */
   accept?: number[];
   timeoutMs?: number;
+  /**
+   * The largest answer read, in bytes: a larger one is a {@link KubeResponseTooLargeError}.
+   * @default {@link MAX_ANSWER_BYTES}
+   */
+  maxBytes?: number;
 }
+
+/**
+ * The largest answer any request reads unless it says otherwise: far above what the lists this
+ * package makes return, a bound on what a broken or hostile server can make it hold.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export interface Response<T> {
   status: number;
@@ -148,6 +164,7 @@ export class KubeClient {
       headers,
       agent: url.protocol === "http:" ? undefined : agent,
       timeout: opts.timeoutMs ?? 30000,
+      maxBytes: opts.maxBytes ?? MAX_ANSWER_BYTES,
     });
     return responseOf<T>(call, answer, opts.accept);
   }
@@ -157,12 +174,13 @@ export class KubeClient {
    * that the server closed just as the request went out is reset before any answer: the
    * request is sent once more, on a new connection.
    * @throws KubeUnreachableError when no complete answer arrived (refused, timed out, cut off).
+   * @throws KubeResponseTooLargeError when the answer passes `options.maxBytes`.
    */
   private async exchange(
     url: URL,
     call: string,
     payload: string | undefined,
-    options: https.RequestOptions,
+    options: ExchangeOptions,
   ): Promise<Answer> {
     try {
       return await this.exchangeOnce(url, call, payload, options);
@@ -176,13 +194,19 @@ export class KubeClient {
     url: URL,
     call: string,
     payload: string | undefined,
-    options: https.RequestOptions,
+    { maxBytes, ...options }: ExchangeOptions,
   ): Promise<Answer> {
     const mod = url.protocol === "http:" ? http : https;
     return new Promise((resolve, reject) => {
       const req = mod.request(url, options, (res) => {
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size <= maxBytes) return void chunks.push(c);
+          reject(new KubeResponseTooLargeError(call, this.server, maxBytes));
+          req.destroy();
+        });
         res.on("error", (err) =>
           reject(new KubeUnreachableError(this.server, err.message, { cause: err })),
         );
@@ -229,6 +253,9 @@ export class KubeClient {
     if (!this.shared) this.agent?.destroy();
   }
 }
+
+/** The options of one exchange: the request's, and the bound of its answer. */
+type ExchangeOptions = https.RequestOptions & { maxBytes: number };
 
 /** A reused connection was reset before the request got an answer: send it again. */
 class StaleSocketError extends Error {}

@@ -1,7 +1,10 @@
 import type * as http from "node:http";
 import * as net from "node:net";
 import { probeAnonymousDiscovery, type AnonymousOptions } from "../../provider/checks/anonymous";
+import { readServerKeys } from "../../provider/checks/api-server-checks";
 import { verifyClusterToken } from "../../provider/checks/token-verification";
+import { KubeClient, MAX_ANSWER_BYTES } from "../../provider/kube/client";
+import { KubeResponseTooLargeError } from "../../provider/kube/errors";
 import { startServer, type Recorded, type TestServer } from "../support/platform-test-server";
 import { makeCertificate } from "../support/test-pki";
 
@@ -9,7 +12,8 @@ import { makeCertificate } from "../support/test-pki";
  * The anonymous discovery probe of `check` against issuers that misbehave: real HTTPS servers on
  * loopback serving broken or hostile discovery documents and key sets. Each is refused with a
  * reason, within the probe's deadline, reading no more than its bound. The server plays the API
- * server's own origin, the one origin the probe trusts the cluster's CA for.
+ * server's own origin, the one origin the probe trusts the cluster's CA for. The API server's own
+ * key set, read with credentials, is bounded the same way (the last block).
  */
 
 const DOC_PATH = "/.well-known/openid-configuration";
@@ -345,5 +349,80 @@ describe("a key set that is read but hostile is refused by the verification", ()
     );
     expect(result.ok).toBe(true);
     expect(ms).toBeLessThan(1000);
+  });
+});
+
+describe("the API server's key set, read with the kubeconfig's credentials, is bounded", () => {
+  const TOKEN = "kube-token-5d1c9e0f7a2b";
+  const clients: KubeClient[] = [];
+  afterEach(() => clients.splice(0).forEach((c) => c.close()));
+
+  /** A client of `server` with a bearer token, as a kubeconfig gives it. */
+  async function clientOf(server: TestServer): Promise<KubeClient> {
+    const kubeconfig = JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [
+        {
+          name: "c",
+          cluster: {
+            server: server.url,
+            "certificate-authority-data": Buffer.from(ca.cert).toString("base64"),
+          },
+        },
+      ],
+      users: [{ name: "u", user: { token: TOKEN } }],
+      contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
+      "current-context": "x",
+    });
+    const client = await KubeClient.load({ kubeconfig });
+    clients.push(client);
+    return client;
+  }
+
+  test("a 50 MiB key set: refused on kubeconfig at 1 MiB, within a second, no credential shown", async () => {
+    const sent: Sent = { bytes: 0 };
+    const server = await issuerServing({ [JWKS_PATH]: hugeBody(50 * MiB, sent) });
+    const { result, ms } = await timed(async () => readServerKeys(await clientOf(server)));
+    expect(result).toEqual({
+      problem: {
+        check: "issuerDiscovery",
+        property: "kubeconfig",
+        reason:
+          "the API server's key set is unusable: GET /openid/v1/jwks answered more than 1 MiB, which is no key set",
+        remedy: expect.stringContaining("kubectl get --raw /openid/v1/jwks"),
+      },
+    });
+    expect(ms).toBeLessThan(1000);
+    expect(sent.bytes).toBeLessThan(8 * MiB);
+    expect(JSON.stringify(result)).not.toContain(TOKEN);
+  });
+
+  test("a key set that is not JSON: refused on kubeconfig, saying so", async () => {
+    const server = await issuerServing({ [JWKS_PATH]: sendText("<html>login</html>") });
+    const result = await readServerKeys(await clientOf(server));
+    expect("problem" in result && result.problem.reason).toBe(
+      "the API server's key set is unusable: the answer of GET /openid/v1/jwks is not a JSON object",
+    );
+  });
+
+  test("any answer over the client's bound (64 MiB) is refused with a coded error", async () => {
+    const sent: Sent = { bytes: 0 };
+    const server = await issuerServing({ "/api/v1/namespaces": hugeBody(100 * MiB, sent) });
+    const client = await clientOf(server);
+    const err = await client.get("/api/v1/namespaces").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(KubeResponseTooLargeError);
+    expect(err).toMatchObject({
+      code: "ERR_KUBE_TOO_LARGE",
+      call: "GET /api/v1/namespaces",
+      limitBytes: MAX_ANSWER_BYTES,
+      message: expect.stringMatching(
+        /^GET \/api\/v1\/namespaces: the answer from https:\/\/127\.0\.0\.1:\d+ is larger than 64 MiB, .*Check that the kubeconfig's server address/,
+      ),
+    });
+    expect(sent.bytes).toBeLessThan(MAX_ANSWER_BYTES + 8 * MiB);
   });
 });
