@@ -57,7 +57,7 @@ export async function readServerKeys(
 ): Promise<{ jwks: JsonWebKeySet } | { problem: Problem }> {
   let answer: unknown;
   try {
-    answer = (await client.get<unknown>(JWKS_PATH, { maxBytes: MAX_DISCOVERY_BYTES })).body;
+    answer = (await client.get<unknown>(JWKS_PATH, DISCOVERY_READ)).body;
   } catch (err) {
     if (err instanceof KubeResponseTooLargeError) {
       return unusableKeysProblem(`GET ${JWKS_PATH} answered more than 1 MiB, which is no key set`);
@@ -81,12 +81,21 @@ export async function readServerKeys(
 const JWKS_PATH = "/openid/v1/jwks";
 
 /**
+ * How the discovery documents are read with credentials: as much as the anonymous probe reads,
+ * and within a deadline, which a server trickling its answer cannot stretch.
+ */
+const DISCOVERY_READ = { maxBytes: MAX_DISCOVERY_BYTES, deadlineMs: 10_000 };
+
+/**
  * The issuer the API server's discovery document names; for reports only, when no token was
  * issued to read it from. `""` when the document cannot be read.
  */
 export async function readDiscoveredIssuer(client: KubeClient): Promise<string> {
   try {
-    const doc = await client.get<{ issuer?: unknown }>("/.well-known/openid-configuration");
+    const doc = await client.get<{ issuer?: unknown }>(
+      "/.well-known/openid-configuration",
+      DISCOVERY_READ,
+    );
     return typeof doc.body?.issuer === "string" ? doc.body.issuer : "";
   } catch {
     return "";

@@ -30,6 +30,11 @@ export interface RequestOptions {
    * @default {@link MAX_ANSWER_BYTES}
    */
   maxBytes?: number;
+  /**
+   * The most the whole exchange may take, answer included; `timeoutMs` only bounds a silence,
+   * which a server sending a byte now and then never leaves. @default none
+   */
+  deadlineMs?: number;
 }
 
 /**
@@ -165,6 +170,7 @@ export class KubeClient {
       agent: url.protocol === "http:" ? undefined : agent,
       timeout: opts.timeoutMs ?? 30000,
       maxBytes: opts.maxBytes ?? MAX_ANSWER_BYTES,
+      deadlineMs: opts.deadlineMs,
     });
     return responseOf<T>(call, answer, opts.accept);
   }
@@ -194,10 +200,11 @@ export class KubeClient {
     url: URL,
     call: string,
     payload: string | undefined,
-    { maxBytes, ...options }: ExchangeOptions,
+    { maxBytes, deadlineMs, ...options }: ExchangeOptions,
   ): Promise<Answer> {
     const mod = url.protocol === "http:" ? http : https;
-    return new Promise((resolve, reject) => {
+    let deadline: NodeJS.Timeout | undefined;
+    return new Promise<Answer>((resolve, reject) => {
       const req = mod.request(url, options, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -219,12 +226,16 @@ export class KubeClient {
         );
       });
       req.on("timeout", () => req.destroy(new Error(`${call} timed out`)));
+      if (deadlineMs !== undefined) {
+        const late = new Error(`${call} got no complete answer within ${deadlineMs} ms`);
+        deadline = setTimeout(() => req.destroy(late), deadlineMs);
+      }
       req.on("error", (err: NodeJS.ErrnoException) => {
         if (req.reusedSocket && err.code === "ECONNRESET") return reject(new StaleSocketError());
         reject(new KubeUnreachableError(this.server, describeNetError(err), { cause: err }));
       });
       req.end(payload);
-    });
+    }).finally(() => clearTimeout(deadline));
   }
 
   get<T = unknown>(path: string, opts?: RequestOptions): Promise<Response<T>> {
@@ -254,8 +265,8 @@ export class KubeClient {
   }
 }
 
-/** The options of one exchange: the request's, and the bound of its answer. */
-type ExchangeOptions = https.RequestOptions & { maxBytes: number };
+/** The options of one exchange: the request's, the bound of its answer and its deadline. */
+type ExchangeOptions = https.RequestOptions & { maxBytes: number; deadlineMs?: number };
 
 /** A reused connection was reset before the request got an answer: send it again. */
 class StaleSocketError extends Error {}

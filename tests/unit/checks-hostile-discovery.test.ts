@@ -406,6 +406,24 @@ describe("the API server's key set, read with the kubeconfig's credentials, is b
     );
   });
 
+  test("a request with a deadline ends at it, however the server trickles its answer", async () => {
+    const server = await issuerServing({ [JWKS_PATH]: trickle });
+    const client = await clientOf(server);
+    const { result, ms } = await timed(() =>
+      client.get(JWKS_PATH, { deadlineMs: TIMEOUT_MS }).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
+    expect(result).toMatchObject({
+      code: "ERR_KUBE_UNREACHABLE",
+      message: expect.stringContaining(
+        `GET ${JWKS_PATH} got no complete answer within ${TIMEOUT_MS} ms`,
+      ),
+    });
+    expect(ms).toBeLessThan(TIMEOUT_MS + 1000);
+  });
+
   test("any answer over the client's bound (64 MiB) is refused with a coded error", async () => {
     const sent: Sent = { bytes: 0 };
     const server = await issuerServing({ "/api/v1/namespaces": hugeBody(100 * MiB, sent) });
