@@ -7,7 +7,12 @@
 
 import { AGENT_AUDIENCE, AGENT_NAMESPACE } from "../install/names";
 import type { KubeClient } from "../kube/client";
-import { KubeError, KubeResponseTooLargeError, KubeStatusError } from "../kube/errors";
+import {
+  KubeError,
+  KubeResponseTooLargeError,
+  KubeStatusError,
+  KubeUnreachableError,
+} from "../kube/errors";
 import type { JsonWebKeySet } from "../platform/types";
 import { MAX_DISCOVERY_BYTES } from "./anonymous-get";
 import type { Problem } from "./cluster-checks";
@@ -61,6 +66,9 @@ export async function readServerKeys(
   } catch (err) {
     if (err instanceof KubeResponseTooLargeError) {
       return unusableKeysProblem(`GET ${JWKS_PATH} answered more than 1 MiB, which is no key set`);
+    }
+    if (err instanceof KubeUnreachableError) {
+      return unusableKeysProblem(err.detail); // e.g. "GET /openid/v1/jwks got no complete answer within ..."
     }
     return discoveryProblem(
       err instanceof KubeStatusError && err.statusCode === 404
@@ -120,8 +128,9 @@ function unusableKeysProblem(detail: string): { problem: Problem } {
       property: "kubeconfig",
       reason: `the API server's key set is unusable: ${detail}`,
       remedy:
-        "Point the kubeconfig's server at the Kubernetes API server itself (or a proxy that passes its answers " +
-        "through unchanged); kubectl get --raw /openid/v1/jwks must print the service account public keys as a JWKS.",
+        "Check that the kubeconfig's server is the Kubernetes API server itself (or a proxy that passes its answers " +
+        "through unchanged) and that it answers: kubectl get --raw /openid/v1/jwks must print the service account " +
+        "public keys as a JWKS at once.",
     },
   };
 }

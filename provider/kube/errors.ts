@@ -50,7 +50,8 @@ export class KubeUnreachableError extends KubeError {
   constructor(
     /** The API server's address, from the kubeconfig. */
     readonly server: string,
-    detail: string,
+    /** What went wrong, e.g. `connection refused (is the cluster running?)`. */
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
     const fix =
