@@ -1,6 +1,13 @@
-import * as https from "node:https";
-import * as tls from "node:tls";
-import { USER_AGENT } from "../kube/client";
+/**
+ * Whether the service-account issuer is public: its discovery document, and the key set that
+ * document names, fetched as the platform fetches them (see `./anonymous-get.ts` for the bounds
+ * of each GET). A document or key set that anyone may serve is judged here, so every value
+ * read from it is cut short before it reaches a message.
+ * @module
+ */
+
+import { quoteShort } from "../util/json";
+import { anonymousGetJson, type AnonymousGetOptions } from "./anonymous-get";
 
 /** What an anonymous GET of the issuer's discovery document found. */
 export interface AnonymousProbe {
@@ -22,10 +29,7 @@ export interface AnonymousKeys {
   detail: string;
 }
 
-export interface AnonymousOptions {
-  apiServer: string;
-  clusterCa?: string;
-  timeoutMs?: number;
+export interface AnonymousOptions extends Omit<AnonymousGetOptions, "accept"> {
   /** Fetch the document's `jwks_uri` too (one more request), as the platform does for a public issuer. */
   keys?: boolean;
   /**
@@ -51,10 +55,10 @@ export async function probeAnonymousDiscovery(
   try {
     url = new URL(`${issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`);
   } catch {
-    return { reachable: false, detail: `the issuer "${issuer}" is not a URL` };
+    return { reachable: false, detail: `the issuer ${quoteShort(issuer)} is not a URL` };
   }
   if (url.protocol !== "https:") {
-    return { reachable: false, detail: `the issuer "${issuer}" is not an https URL` };
+    return { reachable: false, detail: `the issuer ${quoteShort(issuer)} is not an https URL` };
   }
   const early =
     opts.keys && opts.expectedJwksUri ? fetchAnonymousKeys(opts.expectedJwksUri, opts) : undefined;
@@ -83,7 +87,7 @@ async function probeDocument(
     return {
       reachable: false,
       status,
-      detail: `the document names issuer ${JSON.stringify(doc.issuer)}, not "${issuer}"`,
+      detail: `the document names issuer ${quoteShort(doc.issuer)}, not "${issuer}"`,
     };
   }
   const probe: AnonymousProbe = { reachable: true, status, detail };
@@ -96,99 +100,32 @@ async function probeDocument(
   return probe;
 }
 
+/** Longer is no URL a platform fetches keys from. */
+const MAX_JWKS_URI_CHARS = 2048;
+
 async function fetchAnonymousKeys(uri: unknown, opts: AnonymousOptions): Promise<AnonymousKeys> {
   if (typeof uri !== "string" || uri === "") {
     return { uri: "", detail: "the discovery document names no jwks_uri" };
+  }
+  // The uri is kept in state (observed.tokenSignature.jwksUri): a hostile one stays out.
+  if (uri.length > MAX_JWKS_URI_CHARS) {
+    return {
+      uri: `${uri.slice(0, 100)}...`,
+      detail: `its jwks_uri ${quoteShort(uri)} is longer than ${MAX_JWKS_URI_CHARS} characters`,
+    };
   }
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
-    return { uri, detail: `its jwks_uri "${uri}" is not a URL` };
+    return { uri, detail: `its jwks_uri ${quoteShort(uri)} is not a URL` };
   }
   if (url.protocol !== "https:")
-    return { uri, detail: `its jwks_uri "${uri}" is not an https URL` };
+    return { uri, detail: `its jwks_uri ${quoteShort(uri)} is not an https URL` };
   // kube-apiserver answers 406 to `Accept: application/json` alone: it serves application/jwk-set+json.
   const { json, detail } = await anonymousGetJson(url, {
     ...opts,
     accept: "application/jwk-set+json, application/json;q=0.9",
   });
   return json === undefined ? { uri, detail } : { uri, jwks: json, detail };
-}
-
-/**
- * One keep-alive pool for every anonymous request of the process: a connection's next check
- * (and the one of `create` right after `check`) finds its TLS connection open. No credential is
- * ever sent over it; sockets are pooled per host and trusted CA set.
- */
-const anonymousAgent = new https.Agent({ keepAlive: true, maxSockets: 4 });
-
-/** Larger answers are not a discovery document or a key set. */
-const MAX_BODY_BYTES = 1 << 20;
-
-/** One GET without credentials; `json` is set when the answer is 200 and JSON. */
-function anonymousGetJson(
-  url: URL,
-  opts: AnonymousOptions & { accept?: string },
-): Promise<{ status?: number; json?: unknown; detail: string }> {
-  const ca = [...tls.rootCertificates];
-  if (opts.clusterCa && sameOrigin(url.href, opts.apiServer)) ca.push(opts.clusterCa);
-  const headers: Record<string, string> = { "user-agent": USER_AGENT };
-  if (opts.accept) headers.accept = opts.accept;
-  return new Promise((resolve) => {
-    const req = https.get(
-      url,
-      { ca, agent: anonymousAgent, timeout: opts.timeoutMs ?? 5000, headers },
-      (res) => {
-        const status = res.statusCode ?? 0;
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on("data", (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_BODY_BYTES) {
-            req.destroy();
-            return resolve({ status, detail: "the answer is larger than 1 MiB" });
-          }
-          chunks.push(c);
-        });
-        res.on("end", () => {
-          if (status !== 200) return resolve({ status, detail: `HTTP ${status}` });
-          try {
-            const json: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-            resolve({ status, json, detail: "HTTP 200" });
-          } catch {
-            resolve({ status, detail: "the answer is not JSON" });
-          }
-        });
-        res.on("error", (err) => resolve({ status, detail: err.message }));
-      },
-    );
-    req.on("timeout", () =>
-      req.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })),
-    );
-    req.on("error", (err: NodeJS.ErrnoException) => resolve({ detail: describe(err, url) }));
-  });
-}
-
-/** True when both URLs have the same scheme, host and port. */
-export function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return false;
-  }
-}
-
-function describe(err: NodeJS.ErrnoException, url: URL): string {
-  switch (err.code) {
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return `the host name ${url.hostname} does not resolve from here`;
-    case "ECONNREFUSED":
-      return "connection refused";
-    case "ETIMEDOUT":
-      return "timed out";
-    default:
-      return err.code?.includes("CERT") ? `TLS verification failed (${err.code})` : err.message;
-  }
 }

@@ -7,8 +7,14 @@
 
 import { AGENT_AUDIENCE, AGENT_NAMESPACE } from "../install/names";
 import type { KubeClient } from "../kube/client";
-import { KubeError, KubeStatusError } from "../kube/errors";
+import {
+  KubeError,
+  KubeResponseTooLargeError,
+  KubeStatusError,
+  KubeUnreachableError,
+} from "../kube/errors";
 import type { JsonWebKeySet } from "../platform/types";
+import { MAX_DISCOVERY_BYTES } from "./anonymous-get";
 import type { Problem } from "./cluster-checks";
 import { splitFix } from "../util/errors";
 import { REMEDY } from "./remedies";
@@ -49,26 +55,46 @@ export async function readNamespaceUids(client: KubeClient): Promise<NamespaceUi
 
 /**
  * The API server's own key set (`/openid/v1/jwks`, with credentials): what a private connection
- * uploads. Its absence means issuer discovery is off.
+ * uploads. Its absence means issuer discovery is off. Read up to the bound of a key set
+ * (1 MiB, as the anonymous one): a larger or malformed answer is refused, naming what came.
  */
 export async function readServerKeys(
   client: KubeClient,
 ): Promise<{ jwks: JsonWebKeySet } | { problem: Problem }> {
-  let jwks: JsonWebKeySet;
+  let answer: unknown;
   try {
-    jwks = (await client.get<JsonWebKeySet>("/openid/v1/jwks")).body;
+    answer = (await client.get<unknown>(JWKS_PATH, DISCOVERY_READ)).body;
   } catch (err) {
+    if (err instanceof KubeResponseTooLargeError) {
+      return unusableKeysProblem(`GET ${JWKS_PATH} answered more than 1 MiB, which is no key set`);
+    }
+    if (err instanceof KubeUnreachableError) {
+      return unusableKeysProblem(err.detail); // e.g. "GET /openid/v1/jwks did not answer within 10 s"
+    }
     return discoveryProblem(
       err instanceof KubeStatusError && err.statusCode === 404
-        ? "GET /openid/v1/jwks answered 404 NotFound"
-        : `GET /openid/v1/jwks failed (${(err as Error).message})`,
+        ? `GET ${JWKS_PATH} answered 404 NotFound`
+        : `GET ${JWKS_PATH} failed (${(err as Error).message})`,
     );
   }
-  if (!Array.isArray(jwks?.keys) || jwks.keys.length === 0) {
+  if (typeof answer !== "object" || answer === null) {
+    return unusableKeysProblem(`the answer of GET ${JWKS_PATH} is not a JSON object`);
+  }
+  const jwks = answer as JsonWebKeySet;
+  if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) {
     return discoveryProblem("the JWKS lists no keys");
   }
   return { jwks };
 }
+
+const JWKS_PATH = "/openid/v1/jwks";
+
+/**
+ * How the discovery documents are read with credentials: no more than the anonymous probe reads.
+ * The time is bounded by the check's deadline per request, which a server trickling its answer
+ * cannot stretch.
+ */
+const DISCOVERY_READ = { maxBytes: MAX_DISCOVERY_BYTES };
 
 /**
  * The issuer the API server's discovery document names; for reports only, when no token was
@@ -76,7 +102,10 @@ export async function readServerKeys(
  */
 export async function readDiscoveredIssuer(client: KubeClient): Promise<string> {
   try {
-    const doc = await client.get<{ issuer?: unknown }>("/.well-known/openid-configuration");
+    const doc = await client.get<{ issuer?: unknown }>(
+      "/.well-known/openid-configuration",
+      DISCOVERY_READ,
+    );
     return typeof doc.body?.issuer === "string" ? doc.body.issuer : "";
   } catch {
     return "";
@@ -90,6 +119,20 @@ function discoveryProblem(detail: string): { problem: Problem } {
       property: "kubeconfig",
       reason: `service account issuer discovery is not enabled: ${detail}`,
       remedy: REMEDY.issuerDiscovery,
+    },
+  };
+}
+
+function unusableKeysProblem(detail: string): { problem: Problem } {
+  return {
+    problem: {
+      check: "issuerDiscovery",
+      property: "kubeconfig",
+      reason: `the API server's key set is unusable: ${detail}`,
+      remedy:
+        "Check that the kubeconfig's server is the Kubernetes API server itself (or a proxy that passes its answers " +
+        "through unchanged) and that it answers: kubectl get --raw /openid/v1/jwks must print the service account " +
+        "public keys as a JWKS at once.",
     },
   };
 }

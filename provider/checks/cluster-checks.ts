@@ -2,12 +2,8 @@ import type { ResolvedConnectivity } from "../inputs/types";
 import { AGENT_AUDIENCE } from "../install/names";
 import type { KubeClient } from "../kube/client";
 import type { JsonWebKeySet } from "../platform/types";
-import {
-  probeAnonymousDiscovery,
-  sameOrigin,
-  type AnonymousKeys,
-  type AnonymousProbe,
-} from "./anonymous";
+import { probeAnonymousDiscovery, type AnonymousKeys, type AnonymousProbe } from "./anonymous";
+import { sameOrigin } from "./anonymous-get";
 import {
   accessProblem,
   checkProjection,

@@ -9,6 +9,7 @@
 import type { CryptoKey, JWK, JWTPayload } from "jose" with { "resolution-mode": "import" };
 import type * as JoseModule from "jose" with { "resolution-mode": "import" };
 import type { Problem } from "./cluster-checks";
+import { quoteShort } from "../util/json";
 import { REDACTED } from "../util/redact";
 import { REMEDY } from "./remedies";
 
@@ -146,7 +147,7 @@ function failed({ reason, fix }: Failure): TokenVerification {
 function decodeToken({ jose, req, remedy }: Verification): DecodedToken | Failure {
   if (!isHttpsUrl(req.issuer)) {
     return {
-      reason: `the service account issuer ${show(req.issuer)} is not an https URL, so the platform would not trust its keys`,
+      reason: `the service account issuer ${quoteShort(req.issuer)} is not an https URL, so the platform would not trust its keys`,
       fix: REMEDY.issuerDiscovery,
     };
   }
@@ -166,13 +167,13 @@ function decodeToken({ jose, req, remedy }: Verification): DecodedToken | Failur
   }
   if (typeof alg !== "string" || !ACCEPTED_ALGORITHMS.includes(alg)) {
     return {
-      reason: `the token the cluster issues is signed with alg ${show(alg)}, which the platform refuses (accepted: ${ACCEPTED_ALGORITHMS.join(", ")})`,
+      reason: `the token the cluster issues is signed with alg ${quoteShort(alg)}, which the platform refuses (accepted: ${ACCEPTED_ALGORITHMS.join(", ")})`,
       fix: remedy.signingKey,
     };
   }
   if (payload.iss !== req.issuer) {
     return {
-      reason: `the token the cluster issues names issuer ${show(payload.iss)}, but the discovery document names ${show(req.issuer)}, and the platform requires them to be equal`,
+      reason: `the token the cluster issues names issuer ${quoteShort(payload.iss)}, but the discovery document names ${quoteShort(req.issuer)}, and the platform requires them to be equal`,
       fix: remedy.issuer,
     };
   }
@@ -333,17 +334,17 @@ async function keyProblem(jose: Jose, key: unknown): Promise<string | undefined>
   if (typeof key !== "object" || key === null || Array.isArray(key)) return "is not a JSON object";
   const { kty, alg, crv, use } = key as Record<string, unknown>;
   if (kty !== "RSA" && kty !== "EC") {
-    return `has kty ${show(kty)}: only "RSA" and "EC" signing keys are usable`;
+    return `has kty ${quoteShort(kty)}: only "RSA" and "EC" signing keys are usable`;
   }
   if ("d" in key) return "holds private key material (d): a JWKS publishes public keys only";
-  if (use !== undefined && use !== "sig") return `has use ${show(use)}, not "sig"`;
+  if (use !== undefined && use !== "sig") return `has use ${quoteShort(use)}, not "sig"`;
   if (alg !== undefined) {
     if (typeof alg !== "string" || !ACCEPTED_ALGORITHMS.includes(alg)) {
-      return `has alg ${show(alg)}, which the platform refuses (accepted: ${ACCEPTED_ALGORITHMS.join(", ")})`;
+      return `has alg ${quoteShort(alg)}, which the platform refuses (accepted: ${ACCEPTED_ALGORITHMS.join(", ")})`;
     }
     if (keyTypeOf(alg) !== kty) return `has alg ${alg}, which does not fit its key type ${kty}`;
     if (kty === "EC" && EC_CURVES[alg] !== crv) {
-      return `has alg ${alg} on curve ${show(crv)}; ${alg} signs on ${EC_CURVES[alg]}`;
+      return `has alg ${alg} on curve ${quoteShort(crv)}; ${alg} signs on ${EC_CURVES[alg]}`;
     }
   }
   const importAlg =
@@ -352,7 +353,7 @@ async function keyProblem(jose: Jose, key: unknown): Promise<string | undefined>
       : kty === "RSA"
         ? "RS256"
         : Object.keys(EC_CURVES).find((a) => EC_CURVES[a] === crv);
-  if (!importAlg) return `has curve ${show(crv)}: only P-256, P-384 and P-521 are usable`;
+  if (!importAlg) return `has curve ${quoteShort(crv)}: only P-256, P-384 and P-521 are usable`;
   const members = kty === "RSA" ? ["n", "e"] : ["x", "y"];
   const absent = members.filter((m) => typeof (key as Record<string, unknown>)[m] !== "string");
   if (absent.length) return `does not parse as an ${kty} public key (no ${absent.join(", ")})`;
@@ -426,13 +427,6 @@ function isHttpsUrl(value: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** A value from the token or the key set, quoted and cut short, for a reason. */
-function show(value: unknown): string {
-  const text =
-    typeof value === "string" && value.length > 100 ? `${value.slice(0, 100)}...` : value;
-  return JSON.stringify(text) ?? "undefined";
 }
 
 function codeOf(err: unknown): string {

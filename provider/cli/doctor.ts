@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
-import { sameOrigin } from "../checks/anonymous";
+import { sameOrigin } from "../checks/anonymous-get";
 import {
   CHECK_REQUEST_TIMEOUT_MS,
   checkCluster,

@@ -3,8 +3,13 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { isInlineKubeconfig } from "../inputs/kubeconfig";
-import { KubeconfigError, KubeStatusError, KubeUnreachableError } from "./errors";
 import { selectContext } from "./context";
+import {
+  KubeconfigError,
+  KubeResponseTooLargeError,
+  KubeStatusError,
+  KubeUnreachableError,
+} from "./errors";
 import { ExecDeadline } from "./exec-deadline";
 import { loadKubeConfigClass } from "./kubeconfig-loader";
 
@@ -26,7 +31,18 @@ export interface RequestOptions {
    * fails as unanswered. @default the client's {@link KubeClient.timeoutMs}
    */
   timeoutMs?: number;
+  /**
+   * The largest answer read, in bytes: a larger one is a {@link KubeResponseTooLargeError}.
+   * @default {@link MAX_ANSWER_BYTES}
+   */
+  maxBytes?: number;
 }
+
+/**
+ * The largest answer any request reads unless it says otherwise: far above what the lists this
+ * package makes return, a bound on what a broken or hostile server can make it hold.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export interface Response<T> {
   status: number;
@@ -161,6 +177,7 @@ export class KubeClient {
         method,
         headers,
         agent: url.protocol === "http:" ? undefined : agent,
+        maxBytes: opts.maxBytes ?? MAX_ANSWER_BYTES,
       },
       opts.timeoutMs ?? this.timeoutMs,
     );
@@ -173,12 +190,13 @@ export class KubeClient {
    * request is sent once more, on a new connection.
    * @throws KubeUnreachableError when no complete answer arrived within `timeoutMs` (refused,
    * cut off, or silent: connecting and the TLS handshake count).
+   * @throws KubeResponseTooLargeError when the answer passes `options.maxBytes`.
    */
   private async exchange(
     url: URL,
     call: string,
     payload: string | undefined,
-    options: https.RequestOptions,
+    options: ExchangeOptions,
     timeoutMs: number,
   ): Promise<Answer> {
     const deadline: Deadline = { ms: timeoutMs, at: Date.now() + timeoutMs };
@@ -194,7 +212,7 @@ export class KubeClient {
     url: URL,
     call: string,
     payload: string | undefined,
-    options: https.RequestOptions,
+    { maxBytes, ...options }: ExchangeOptions,
     deadline: Deadline,
   ): Promise<Answer> {
     const mod = url.protocol === "http:" ? http : https;
@@ -204,7 +222,13 @@ export class KubeClient {
       const reject = (err: Error) => (clearTimeout(clock.timer), rejectAnswer(err));
       const req = mod.request(url, options, (res) => {
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size <= maxBytes) return void chunks.push(c);
+          reject(new KubeResponseTooLargeError(call, this.server, maxBytes));
+          req.destroy();
+        });
         res.on("error", (err) =>
           reject(new KubeUnreachableError(this.server, err.message, { cause: err })),
         );
@@ -260,6 +284,9 @@ export class KubeClient {
     if (!this.shared) this.link.agent?.destroy();
   }
 }
+
+/** The options of one exchange: the request's, the bound of its answer and its deadline. */
+type ExchangeOptions = https.RequestOptions & { maxBytes: number };
 
 /** A reused connection was reset before the request got an answer: send it again. */
 class StaleSocketError extends Error {}

@@ -7,7 +7,11 @@
 import { EnforceError, type EnforceErrorOptions } from "../util/errors";
 
 /** Codes of the errors the Kubernetes client raises. */
-export type KubeErrorCode = "ERR_KUBE_STATUS" | "ERR_KUBE_UNREACHABLE" | "ERR_KUBE_CONFIG";
+export type KubeErrorCode =
+  | "ERR_KUBE_STATUS"
+  | "ERR_KUBE_UNREACHABLE"
+  | "ERR_KUBE_TOO_LARGE"
+  | "ERR_KUBE_CONFIG";
 
 /** Base of the Kubernetes client's errors: catch it to catch them all, `code` tells them apart. */
 export abstract class KubeError extends EnforceError {
@@ -46,7 +50,8 @@ export class KubeUnreachableError extends KubeError {
   constructor(
     /** The API server's address, from the kubeconfig. */
     readonly server: string,
-    detail: string,
+    /** What went wrong, e.g. `connection refused (is the cluster running?)`. */
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
     const fix =
@@ -56,6 +61,38 @@ export class KubeUnreachableError extends KubeError {
       fix,
     });
   }
+}
+
+/**
+ * An answer larger than the request's bound: the read was stopped there, so a server that
+ * sends without end costs neither memory nor time. No Kubernetes answer this package reads comes
+ * near the bound; the server is likely not the API server itself.
+ */
+export class KubeResponseTooLargeError extends KubeError {
+  static readonly code = "ERR_KUBE_TOO_LARGE";
+  override readonly code = KubeResponseTooLargeError.code;
+
+  constructor(
+    /** The request, e.g. `GET /openid/v1/jwks`. */
+    readonly call: string,
+    /** The API server's address, from the kubeconfig. */
+    readonly server: string,
+    /** The bound the answer passed, in bytes. */
+    readonly limitBytes: number,
+  ) {
+    const fix =
+      "Check that the kubeconfig's server address is the Kubernetes API server (or a proxy that passes its answers through unchanged).";
+    super(
+      `${call}: the answer from ${server} is larger than ${formatBytes(limitBytes)}, more than this request ever needs, so the read was stopped. ${fix}`,
+      { fix },
+    );
+  }
+}
+
+/** `1 MiB`, `64 MiB`, or bytes below 1 MiB. */
+function formatBytes(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  return Number.isInteger(mib) ? `${mib} MiB` : `${bytes} bytes`;
 }
 
 /** The kubeconfig could not be loaded or lacks what is needed. */

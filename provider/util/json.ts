@@ -27,3 +27,15 @@ export function sameJson(a: unknown, b: unknown): boolean {
   if (a === undefined || b === undefined) return a === b;
   return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
 }
+
+/**
+ * A value read from an untrusted answer (a discovery document, a key set, a token), quoted as
+ * JSON and cut to about `max` characters, for a message: a hostile value cannot make one long.
+ */
+export function quoteShort(value: unknown, max = 100): string {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > max ? `${value.slice(0, max)}...` : value);
+  }
+  const text = JSON.stringify(value) ?? "undefined";
+  return text.length > max ? `${text.slice(0, max)}...` : text;
+}

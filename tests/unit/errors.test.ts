@@ -19,6 +19,7 @@ import * as kubeErrors from "../../provider/kube/errors";
 import {
   KubeconfigError,
   KubeError,
+  KubeResponseTooLargeError,
   KubeStatusError,
   KubeUnreachableError,
 } from "../../provider/kube/errors";
@@ -70,6 +71,8 @@ const SAMPLES: Record<string, () => EnforceError> = {
   PartialFailureError: () => new PartialFailureError("id", {}, new Error("boom")),
   KubeStatusError: () => new KubeStatusError("GET /api", 403, "Forbidden", "no"),
   KubeUnreachableError: () => new KubeUnreachableError("https://k:6443", "connection refused"),
+  KubeResponseTooLargeError: () =>
+    new KubeResponseTooLargeError("GET /openid/v1/jwks", "https://k:6443", 1024 * 1024),
   KubeconfigError: () => new KubeconfigError("cannot load /k.yaml: ENOENT", { path: "/k.yaml" }),
   PlatformHttpError: () =>
     new PlatformHttpError({
@@ -173,6 +176,7 @@ describe("one error convention", () => {
       "DeleteTimeoutError",
       "WebhookLeftError",
       "KubeUnreachableError",
+      "KubeResponseTooLargeError",
       "PlatformHttpError",
       "PlatformUnreachableError",
       "PlatformConfigError",

@@ -231,6 +231,31 @@ describe("verifyClusterToken", () => {
     );
   });
 
+  test("a key set that is not a JWKS, and keys that are not objects, are refused", async () => {
+    const token = await tokenOf(rsa);
+    for (const notASet of ["keys", null, 42, [rsa.jwk], { keys: "all" }, { keys: {} }]) {
+      expect(problemOf(await verify(token, notASet), token).reason).toBe(
+        "the JWKS that would be uploaded (the API server's /openid/v1/jwks) lists no keys",
+      );
+    }
+    for (const notAKey of [null, "kid-rsa-1", 7, [rsa.jwk]]) {
+      expect(problemOf(await verify(token, { keys: [rsa.jwk, notAKey] }), token).reason).toBe(
+        "the JWKS that would be uploaded (the API server's /openid/v1/jwks) has key #2 (no kid), which is not a JSON object",
+      );
+    }
+  });
+
+  test("a kid or alg of 100 KB in a key is cut short in the reason", async () => {
+    const token = await tokenOf(rsa);
+    const long = "x".repeat(100_000);
+    const problem = problemOf(
+      await verify(token, { keys: [rsa.jwk, { ...rotated.jwk, kid: "k2", alg: long }] }),
+      token,
+    );
+    expect(problem.reason.length).toBeLessThan(400);
+    expect(problem.reason).toContain(`has alg "${"x".repeat(100)}...", which the platform refuses`);
+  });
+
   test("an http (not https) issuer is refused", async () => {
     const issuer = "http://oidc.example.com/cluster-1";
     const token = await tokenOf(rsa, { iss: issuer });
