@@ -39,8 +39,6 @@ describe("minting an API token", () => {
     const teamToken = emu.createToken(emu.teamGroup);
     const refused = await mint(teamToken);
     expect(refused.status).toBe(403);
-    expect(refused.json.message).toBe(
-      "API tokens are minted only with a root group's API token",
-    );
+    expect(refused.json.message).toBe("API tokens are minted only with a root group's API token");
   });
 });
