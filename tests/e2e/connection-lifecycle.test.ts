@@ -115,14 +115,16 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
   async function run(
     what: "up" | "preview" | "refresh",
     diff = true,
-    env: Record<string, string> = {},
+    vars: Record<string, string> = {},
     logVerbosity?: number,
   ): Promise<EngineRun> {
-    const r = await runEngine(t, what, diff, env, logVerbosity);
+    const r = await runEngine(t, what, diff, vars, logVerbosity);
     printed.push({ source: `pulumi ${what}: output`, text: r.output });
-    // Debug diagnostics are shown with --debug only; the -v=9 test pins what they carry.
+    // Debug diagnostics are shown with --debug only; the engine logging test pins what they carry.
     const shown = r.events.filter((e) => !isDebug(e));
     printed.push({ source: `pulumi ${what}: engine events`, text: JSON.stringify(shown) });
+    // Each up may hand the agents new invite codes: scan for them too.
+    if (what === "up") await scan.collect(env.ready);
     return r;
   }
 
