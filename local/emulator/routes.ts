@@ -1,6 +1,7 @@
-/** Every route the emulator serves, by area: IAM (invites, identities), tenant, issuer, audit, faults. */
+/** Every route the emulator serves, by area: IAM (invites, identities), tenant, issuer, audit, faults, tokens. */
 import { auditRoutes } from "./api/audit";
 import { faultRoutes } from "./api/faults";
+import { tokenRoutes } from "./api/tokens";
 import { tenantRoutes } from "./api/clusters";
 import { identityRoutes } from "./api/identities";
 import { inviteRoutes } from "./api/invites";
@@ -14,4 +15,5 @@ export const routes: Route[] = [
   ...issuerRoutes,
   ...auditRoutes,
   ...faultRoutes,
+  ...tokenRoutes,
 ];

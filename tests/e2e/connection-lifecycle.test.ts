@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type { EnforceSection } from "../../local/platform-services";
 import { listObjects } from "../../provider/install/uninstall";
 import { MANAGED_SELECTOR } from "../../provider/install/ownership";
@@ -14,11 +14,13 @@ import {
   kubectl,
   type OwnEnv,
   emulatorStackConfig,
+  emulatorTokenClient,
   repoRoot,
   startOwnEnv,
   stopOwnEnv,
 } from "../support/env";
 import { at } from "../support/fixture";
+import { logFilesUnder, SecretScan, type SecretHit } from "../support/secret-scan";
 import {
   createTestStack,
   explained as explainedWith,
@@ -52,6 +54,9 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
   let platform: PlatformClient;
   let t: TestStack;
   const kubeconfigs: string[] = [];
+  /** The secrets in use, and what every CLI run printed and reported, for the secret scans. */
+  const scan = new SecretScan();
+  const printed: { source: string; text: string }[] = [];
 
   beforeAll(async () => {
     env = await startOwnEnv(["--clusters", "2"]);
@@ -103,7 +108,41 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
   const urn = (name: string) =>
     `urn:pulumi:test::enforce-e2e::pulumi-nodejs:dynamic:EnforceClusterConnection::${name}`;
 
-  const run = (what: "up" | "preview" | "refresh", diff = true) => runEngine(t, what, diff);
+  /** Whether `e` is a debug diagnostic (the automation API's type leaves that severity out). */
+  const isDebug = (e: EngineEvent) => (e.diagnosticEvent?.severity as string) === "debug";
+
+  /** Runs the engine (see runEngine), keeping what it printed and its events for the scans. */
+  async function run(
+    what: "up" | "preview" | "refresh",
+    diff = true,
+    vars: Record<string, string> = {},
+    logVerbosity?: number,
+  ): Promise<EngineRun> {
+    const r = await runEngine(t, what, diff, vars, logVerbosity);
+    printed.push({ source: `pulumi ${what}: output`, text: r.output });
+    // Debug diagnostics are shown with --debug only; the engine logging test pins what they carry.
+    const shown = r.events.filter((e) => !isDebug(e));
+    printed.push({ source: `pulumi ${what}: engine events`, text: JSON.stringify(shown) });
+    // Each up may hand the agents new invite codes: scan for them too.
+    if (what === "up") await scan.collect(env.ready);
+    return r;
+  }
+
+  /**
+   * The secrets in use (collected now and at every scan before) found in the exported state as
+   * the CLI prints it, in what every run printed (the provider's stderr among it), in the
+   * events but debug diagnostics, in the engine's log files (none at the default level) and in
+   * the environment's logs (emulator, agent stand-ins, API servers and their audit logs).
+   */
+  async function leaks(): Promise<SecretHit[]> {
+    await scan.collect(env.ready);
+    const state = await t.cli(["stack", "export"]);
+    return [
+      ...scan.scanText("pulumi stack export", state),
+      ...printed.flatMap((p) => scan.scanText(p.source, p.text)),
+      ...scan.scanLogs(t.logDir, env.dir),
+    ];
+  }
   /** The engine diffing resources concurrently: the provider's checks then wait in `diff`. */
   const PARALLEL_DIFF = { PULUMI_PARALLEL_DIFF: "true" };
   const explained = (r: EngineRun, name: string) => explainedWith(r, urn(name));
@@ -156,36 +195,23 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     // An unchanged connection says nothing.
     expect(explained(preview, "private")).toEqual([]);
     expect(explained(preview, "public")).toEqual([]);
-    const parallel = await runEngine(t, "preview", true, PARALLEL_DIFF);
+    const parallel = await run("preview", true, PARALLEL_DIFF);
     expect(parallel.summary).toEqual({ same: 3 });
     expect(explained(parallel, "private")).toEqual([]);
 
-    // No secret value anywhere in the exported state, and no credential in the provider code.
-    // `pulumi stack export` as a user runs it (the automation API's exportStack adds
-    // --show-secrets).
+    // No secret value in the exported state, what the CLI printed, or any log; and no credential
+    // in the provider code. `pulumi stack export` as a user runs it (the automation API's
+    // exportStack adds --show-secrets).
+    expect(await leaks()).toEqual([]);
+    expect(scan.names()).toEqual(
+      expect.arrayContaining([
+        "cluster-1 admin client-key-data",
+        "cluster-2 invite code",
+        "platform token (enforce:token)",
+      ]),
+    );
     const state = await t.cli(["stack", "export"]);
     expect(state).toContain("ciphertext");
-    const secrets: Record<string, string> = { "platform token": enforce.token };
-    kubeconfigs.forEach((kc, i) => {
-      const user = parse(kc).users[0].user as Record<string, string>;
-      secrets[`cluster-${i + 1} client key`] = user["client-key-data"]!;
-      secrets[`cluster-${i + 1} kubeconfig`] = kc;
-    });
-    for (const i of [0, 1]) {
-      const code = await kubectl(env.ready, at(env.ready.clusters, i).kubeconfig, [
-        "-n",
-        "gulfstream",
-        "get",
-        "secret",
-        "mcp-creds",
-        "-o",
-        "jsonpath={.data.code}",
-      ]);
-      secrets[`cluster-${i + 1} invite code`] = Buffer.from(code, "base64").toString("utf8");
-    }
-    for (const [what, value] of Object.entries(secrets)) {
-      expect([what, value.length > 10, state.includes(value)]).toEqual([what, true, false]);
-    }
     const deployment = (JSON.parse(state) as { deployment: unknown }).deployment as {
       resources: {
         urn: string;
@@ -201,6 +227,70 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     }
     // The kubeconfig output is stored encrypted.
     expect(JSON.stringify(conn.outputs!.kubeconfig)).toContain("ciphertext");
+  });
+
+  /**
+   * What @pulumi/pulumi's runtime logs at debug level, as `<Rpc> RPC finished` messages with the
+   * RPC's whole answer, in the lines of `text` that hold a secret: the distinct message kinds.
+   */
+  function carriers(text: string): string[] {
+    const kinds = scan
+      .linesWithSecrets(text)
+      .map((line) => /(\w+ RPC finished)/.exec(line)?.[1] ?? "another line");
+    return [...new Set(kinds)];
+  }
+
+  test("engine logging: @pulumi/pulumi's debug messages carry the kubeconfig from -v=3, never the platform token or an invite code; nothing at the default level", async () => {
+    // The runs so far were at the default level: no engine log at all.
+    expect(logFilesUnder(t.logDir)).toEqual([]);
+    const kubeconfigSecrets = [1, 2].flatMap((i) =>
+      ["client-key-data", "client-certificate-data"].map((f) => `cluster-${i} admin ${f}`),
+    );
+    const leaked = () => [...new Set(scan.scanLogs(t.logDir).map((h) => h.secret))].sort();
+    const carriedBy = () => [
+      ...new Set(logFilesUnder(t.logDir).flatMap((f) => carriers(fs.readFileSync(f, "utf8")))),
+    ];
+
+    await run("preview", true, {}, 2);
+    expect(logFilesUnder(t.logDir).length).toBeGreaterThan(0);
+    expect(leaked()).toEqual([]);
+
+    await run("preview", true, {}, 3);
+    expect(leaked()).toEqual([...kubeconfigSecrets].sort());
+    const preview = await run("preview", true, {}, 9);
+    expect(preview.summary).toEqual({ same: 3 });
+    const up = await run("up", true, {}, 9);
+    expect(up.summary).toEqual({ same: 3 });
+    // The connections' kubeconfig only, and only in the runtime's answer of RegisterResource
+    // (the resource's outputs, the kubeconfig among them, are in the answer).
+    expect(leaked()).toEqual([...kubeconfigSecrets].sort());
+    expect(carriedBy()).toEqual(["RegisterResource RPC finished"]);
+    // The same messages are debug diagnostics in the engine's events (--debug shows them).
+    const debug = JSON.stringify(up.events.filter(isDebug));
+    expect(carriers(debug)).toEqual(["RegisterResource RPC finished"]);
+    // Everything else, at the default level, holds no secret; the -v logs are set aside.
+    fs.rmSync(t.logDir, { recursive: true, force: true });
+    fs.mkdirSync(t.logDir);
+    expect(await leaks()).toEqual([]);
+  });
+
+  test("a rotated enforce:token: preview --diff and up change no connection; the token is not in state", async () => {
+    const tokens = emulatorTokenClient(env.ready);
+    const rotated = await tokens.mint().finally(() => tokens.close());
+    scan.add("rotated platform token (enforce:token)", rotated);
+    await t.stack.setConfig("enforce:token", { value: rotated, secret: true });
+
+    const preview = await run("preview");
+    expect(preview.summary).toEqual({ same: 3 });
+    expect(preview.ops.filter((o) => o.op !== "same")).toEqual([]);
+    expect(explained(preview, "private")).toEqual([]);
+    expect(explained(preview, "public")).toEqual([]);
+    const up = await run("up");
+    expect(up.summary).toEqual({ same: 3 });
+    expect(up.ops.filter((o) => o.op !== "same")).toEqual([]);
+    // The state holds the new token, encrypted: in clear only with --show-secrets.
+    expect(JSON.stringify(await t.stack.exportStack())).toContain(rotated);
+    expect(await leaks()).toEqual([]);
   });
 
   test("a rotated key: preview names signingKeyIds and the key ids; up replaces without a gap; preview is clean again", async () => {
@@ -220,7 +310,7 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
       /Diagnostics:\n\s+pulumi-nodejs:dynamic:EnforceClusterConnection \(private\):\n\s+replace: /,
     );
     // With diffs run concurrently, the checks wait in diff: the same replacement, the same words.
-    const parallel = await runEngine(t, "preview", true, PARALLEL_DIFF);
+    const parallel = await run("preview", true, PARALLEL_DIFF);
     expect(parallel.ops.find((o) => o.urn === urn("private") && o.op === "replace")?.keys).toEqual([
       "signingKeyIds",
     ]);
@@ -365,11 +455,12 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     const failures: string[] = [];
     try {
       for (const engineEnv of [{}, PARALLEL_DIFF]) {
-        const err = await runEngine(t, "preview", true, engineEnv).then(
+        const err = await run("preview", true, engineEnv).then(
           () => new Error("the preview passed"),
           (e: Error) => e,
         );
         failures.push(err.message);
+        printed.push({ source: "pulumi preview (failing): output", text: err.message });
       }
     } finally {
       await control(env.ready, "/start-apiserver", { cluster: "cluster-1" });
@@ -394,10 +485,12 @@ describe("EnforceClusterConnection through the Pulumi CLI", () => {
     expect(clean.summary).toEqual({ same: 3 });
   });
 
-  test("destroy leaves nothing labelled in either cluster and nothing in Enforce", async () => {
-    await t.stack.destroy();
+  test("destroy leaves nothing labelled in either cluster and nothing in Enforce, and no secret in any output or log", async () => {
+    const destroyed = await t.stack.destroy();
+    printed.push({ source: "pulumi destroy", text: `${destroyed.stdout}\n${destroyed.stderr}` });
     for (const i of [0, 1]) expect((await labelled(i)).map((o) => o.metadata.name)).toEqual([]);
     expect(await platform.listClusters({ descendantsOf: enforce.group })).toEqual([]);
     expect(await platform.listIdentities({ childrenOf: enforce.group })).toEqual([]);
+    expect(await leaks()).toEqual([]);
   });
 });

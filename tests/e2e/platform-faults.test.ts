@@ -14,13 +14,14 @@ import {
   type OwnEnv,
 } from "../support/env";
 import { at } from "../support/fixture";
+import { SecretScan } from "../support/secret-scan";
 
 /**
  * A platform outage longer than the retry bound, through the real Pulumi CLI: `pulumi up` fails
  * within a bound and says what happened and what to do, the `up` after the outage converges,
  * and `pulumi destroy` (failing during a second outage, then succeeding) leaves nothing behind.
  * The outage is injected into the real emulator (`--fault-injection`); the provider's client and
- * retry policy are the real ones.
+ * retry policy are the real ones. Last, the secret scan: no secret in state, output or logs.
  */
 describe("a platform outage through the CLI", () => {
   let env: OwnEnv;
@@ -28,6 +29,9 @@ describe("a platform outage through the CLI", () => {
   let program: DirectoryProgram;
   let faults: FaultClient;
   let platform: PlatformClient;
+  /** The secrets in use, and what every CLI run printed (failures included), for the scan. */
+  const scan = new SecretScan();
+  const printed: { source: string; text: string }[] = [];
 
   beforeAll(async () => {
     env = await startOwnEnv(["--clusters", "1", "--fault-injection"]);
@@ -54,6 +58,12 @@ describe("a platform outage through the CLI", () => {
     await stopOwnEnv(env);
   });
 
+  /** Runs the CLI, keeping what it printed for the secret scan. */
+  async function cli(args: string[]): Promise<void> {
+    const r = await program.cli(args);
+    printed.push({ source: `pulumi ${args[0]}`, text: `${r.stdout}\n${r.stderr}` });
+  }
+
   /** Runs the CLI expecting it to fail; resolves with what it printed. */
   async function failing(args: string[]): Promise<string> {
     const err = await program.cli(args).then(
@@ -61,6 +71,7 @@ describe("a platform outage through the CLI", () => {
       (e: unknown) => e as Error,
     );
     expect(err).toBeInstanceOf(Error);
+    printed.push({ source: `pulumi ${args[0]} (failed)`, text: (err as Error).message });
     return (err as Error).message;
   }
 
@@ -97,12 +108,14 @@ describe("a platform outage through the CLI", () => {
 
   test("after the outage, up converges and a preview shows no change", async () => {
     await faults.clear();
-    await program.cli(["up", "--yes", "--skip-preview"]);
+    await cli(["up", "--yes", "--skip-preview"]);
+    // The invite code in the cluster, while it is there.
+    await scan.collect(env.ready);
     const clusters = await platform.listClusters({ descendantsOf: enforce.group });
     expect(clusters).toHaveLength(1);
     expect(await platform.listIdentities({ childrenOf: enforce.group })).toHaveLength(1);
     // Fails (non-zero exit) on any change.
-    await program.cli(["preview", "--expect-no-changes"]);
+    await cli(["preview", "--expect-no-changes"]);
   }, 300_000);
 
   test("destroy fails during an outage and keeps the connection, then cleans up after it", async () => {
@@ -113,7 +126,7 @@ describe("a platform outage through the CLI", () => {
     );
     await faults.clear();
     expect(await platform.listClusters({ descendantsOf: enforce.group })).toHaveLength(1);
-    await program.cli(["destroy", "--yes", "--skip-preview"]);
+    await cli(["destroy", "--yes", "--skip-preview"]);
     expect(await platform.listClusters({ descendantsOf: enforce.group })).toEqual([]);
     expect(await platform.listIdentities({ childrenOf: enforce.group })).toEqual([]);
     const kube = await KubeClient.load({ kubeconfig: at(env.ready.clusters, 0).kubeconfig });
@@ -123,4 +136,19 @@ describe("a platform outage through the CLI", () => {
       kube.close();
     }
   }, 300_000);
+
+  test("no secret in the state, in what any run printed, or in any log of the environment", async () => {
+    await scan.collect(env.ready);
+    expect(scan.names()).toEqual(
+      expect.arrayContaining(["cluster-1 invite code", "platform token (enforce:token)"]),
+    );
+    const state = (await program.cli(["stack", "export"])).stdout;
+    expect([
+      ...scan.scanText("pulumi stack export", state),
+      ...printed.flatMap((p) => scan.scanText(p.source, p.text)),
+      ...scan.scanLogs(program.logDir, env.dir),
+    ]).toEqual([]);
+    // The failures and the emulator's log (with its injected faults) were among what was read.
+    expect(printed.map((p) => p.source)).toContain("pulumi destroy (failed)");
+  });
 });

@@ -39,6 +39,8 @@ export interface DirectoryProgram {
   dir: string;
   /** The directory the stack's state and PULUMI_HOME live under. */
   base: string;
+  /** Where the CLI writes its log files (its TMPDIR): none at the default verbosity. */
+  logDir: string;
   /** Rewrites `connection.json`: what the next run declares. */
   declare(settings: ConnectionSettings): void;
   /**
@@ -100,7 +102,8 @@ export async function createDirectoryProgram(
   const base = fs.mkdtempSync(path.join(os.tmpdir(), `pulumi-${name}-`));
   const dir = path.join(base, "project");
   const [home, backend] = [path.join(base, "home"), path.join(base, "state")];
-  for (const d of [dir, home, backend]) fs.mkdirSync(d, { recursive: true });
+  const logDir = path.join(base, "engine-log");
+  for (const d of [dir, home, backend, logDir]) fs.mkdirSync(d, { recursive: true });
   fs.writeFileSync(
     path.join(dir, "Pulumi.yaml"),
     `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n`,
@@ -120,6 +123,8 @@ export async function createDirectoryProgram(
       path: [path.dirname(env.tools.pulumi)],
     }),
     NODE_PATH: path.join(repoRoot, "node_modules"),
+    // The CLI writes its log files (glog's) to the temporary directory.
+    TMPDIR: logDir,
   };
   const cli = (args: string[], timeoutMs = 5 * 60_000, extra: NodeJS.ProcessEnv = {}) =>
     runCli(env.tools.pulumi, dir, { ...cliEnv, ...extra }, args, timeoutMs);
@@ -131,6 +136,7 @@ export async function createDirectoryProgram(
   return {
     dir,
     base,
+    logDir,
     declare: (settings) =>
       fs.writeFileSync(path.join(dir, "connection.json"), `${JSON.stringify(settings, null, 2)}\n`),
     cli,

@@ -13,7 +13,7 @@ import {
 import { packageRoot } from "../../local/package-root";
 import type { EmulatorSection, EnforceSection } from "../../local/platform-services";
 import { PlatformClient } from "../../provider/platform";
-import { AuditClient, FaultClient } from "../../local/platform";
+import { AuditClient, FaultClient, TokenClient } from "../../local/platform";
 import type { AgentPlatform } from "../../provider/install/platform-settings";
 import { newConnectionId } from "../../provider/install/ownership";
 import { KubeClient } from "../../provider/kube/client";
@@ -156,6 +156,11 @@ export function emulatorAuditClient(env: ReadyFile): AuditClient {
  */
 export function emulatorFaultClient(env: ReadyFile): FaultClient {
   return new FaultClient(emulatorApi(env));
+}
+
+/** A client that mints more API tokens of the emulator's root group; the caller closes it. */
+export function emulatorTokenClient(env: ReadyFile): TokenClient {
+  return new TokenClient(emulatorApi(env));
 }
 
 /** The emulator's API URL, root-group token and CA: what its clients are built with. */

@@ -15,6 +15,11 @@ export interface TestStack {
   stack: Stack;
   workDir: string;
   backendDir: string;
+  /**
+   * Where the CLI writes its log files (its TMPDIR): `pulumi.*.log.INFO.*` at `-v` 1 or more,
+   * nothing at the default level.
+   */
+  logDir: string;
   events: EngineEvent[];
   /** Runs the CLI on this stack (`pulumi <args> --stack test`), resolving with its stdout. */
   cli(args: string[]): Promise<string>;
@@ -38,7 +43,8 @@ export async function createTestStack(
   const workDir = path.join(base, "work");
   const backendDir = path.join(base, "backend");
   const home = path.join(base, "home");
-  for (const d of [workDir, backendDir, home]) fs.mkdirSync(d, { recursive: true });
+  const logDir = path.join(base, "engine-log");
+  for (const d of [workDir, backendDir, home, logDir]) fs.mkdirSync(d, { recursive: true });
 
   const pulumiCommand = await PulumiCommand.get({
     root: path.dirname(path.dirname(env.tools.pulumi)),
@@ -52,6 +58,8 @@ export async function createTestStack(
     }),
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "false",
     NODE_PATH: path.join(repoRoot, "node_modules"),
+    // The CLI writes its log files (glog's) to the temporary directory.
+    TMPDIR: logDir,
     ...extraEnv,
   };
   const stack = await LocalWorkspace.createOrSelectStack(
@@ -72,6 +80,7 @@ export async function createTestStack(
     stack,
     workDir,
     backendDir,
+    logDir,
     events,
     cli: async (args) => {
       const { stdout } = await promisify(execFile)(env.tools.pulumi, [...args, "--stack", "test"], {
@@ -113,21 +122,27 @@ export interface EngineRun {
   events: EngineEvent[];
 }
 
-/** Runs the engine on `t`; a preview is `preview --diff` unless `diff` is false. */
+/**
+ * Runs the engine on `t`; a preview is `preview --diff` unless `diff` is false. With
+ * `logVerbosity`, the CLI runs with `-v=<logVerbosity> --logflow` and writes its log under
+ * `t.logDir`.
+ */
 export async function runEngine(
   t: TestStack,
   what: "up" | "preview" | "refresh",
   diff = true,
   env: Record<string, string> = {},
+  logVerbosity?: number,
 ): Promise<EngineRun> {
   const events: EngineEvent[] = [];
   const onEvent = (e: EngineEvent) => events.push(e);
+  const log = logVerbosity === undefined ? {} : { logVerbosity, logFlow: true };
   // The automation API starts the CLI with this process's environment.
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
   try {
     if (what === "preview") {
-      const r = await t.stack.preview({ onEvent, diff });
+      const r = await t.stack.preview({ onEvent, diff, ...log });
       const output = `${r.stdout}\n${r.stderr}`;
       return {
         ops: resourceOps(events),
@@ -137,7 +152,10 @@ export async function runEngine(
         events,
       };
     }
-    const r = what === "up" ? await t.stack.up({ onEvent }) : await t.stack.refresh({ onEvent });
+    const r =
+      what === "up"
+        ? await t.stack.up({ onEvent, ...log })
+        : await t.stack.refresh({ onEvent, ...log });
     const output = `${r.stdout}\n${r.stderr}`;
     const summary = r.summary.resourceChanges;
     return { ops: resourceOps(events), summary, stdout: r.stdout, output, events };

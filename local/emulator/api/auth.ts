@@ -5,7 +5,7 @@
 import { invalidArgument, permissionDenied, unauthenticated } from "../http/errors";
 import type { RequestContext } from "../http/context";
 import { hashSecret } from "../secrets";
-import { isSameOrDescendantOf, isUidp } from "../uidp";
+import { isRoot, isSameOrDescendantOf, isUidp } from "../uidp";
 
 /** Who is calling. */
 export interface Principal {
@@ -40,4 +40,22 @@ export function authorize(principal: Principal, id: string, what: string): void 
         "use a token of that group or of one of its ancestors",
     );
   }
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/**
+ * For the emulator's own endpoints (`/_emulator/v1/...`): checks the caller is on loopback and
+ * holds a root group's API token (403 otherwise). `what` says what is refused, e.g. "fault
+ * injection is controlled".
+ */
+export function authenticateRootOnLoopback(ctx: RequestContext, what: string): Principal {
+  if (!LOOPBACK.test(ctx.req.socket.remoteAddress ?? "")) {
+    throw permissionDenied(`${what} from loopback only`);
+  }
+  const principal = authenticate(ctx);
+  if (!isRoot(principal.group)) {
+    throw permissionDenied(`${what} only with a root group's API token`);
+  }
+  return principal;
 }

@@ -9,16 +9,14 @@
  * - `GET` the rules in force, each with its `hits`.
  * - `DELETE` every rule: `{"cleared": n}`.
  */
-import { authenticate } from "./auth";
+import { authenticateRootOnLoopback } from "./auth";
 import type { FaultAction, FaultRule, FaultSpec } from "../faults";
 import type { Reply, RequestContext, Route } from "../http/context";
-import { failedPrecondition, invalidArgument, permissionDenied } from "../http/errors";
+import { failedPrecondition, invalidArgument } from "../http/errors";
 import { optionalBoolean, optionalString } from "../http/validate";
-import { isRoot } from "../uidp";
 
 const PATH = "/_emulator/v1/faults";
 const STATUSES: ReadonlySet<number> = new Set([429, 500, 503]);
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
 /** The rules of this emulator, after checking that the caller may set them. */
 function rulesOf(ctx: RequestContext) {
@@ -28,12 +26,7 @@ function rulesOf(ctx: RequestContext) {
       "fault injection is off: start the emulator with --fault-injection (enforce-local up --fault-injection)",
     );
   }
-  if (!LOOPBACK.test(ctx.req.socket.remoteAddress ?? "")) {
-    throw permissionDenied("fault injection is controlled from loopback only");
-  }
-  if (!isRoot(authenticate(ctx).group)) {
-    throw permissionDenied("fault injection is controlled only with a root group's API token");
-  }
+  authenticateRootOnLoopback(ctx, "fault injection is controlled");
   return rules;
 }
 
