@@ -4,33 +4,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
-import {
-  enforceLocalBin,
-  kubectl,
-  repoRoot,
-  startOwnEnv,
-  stopOwnEnv,
-  type OwnEnv,
-} from "../support/env";
+import { enforceLocalBin, kubectl, startOwnEnv, stopOwnEnv, type OwnEnv } from "../support/env";
+import { runPulumiEnforce, type BinRun } from "../support/bin";
 import { at } from "../support/fixture";
 
 const run = promisify(execFile);
-const doctorBin = path.join(repoRoot, "bin/pulumi-enforce.js");
 
-interface DoctorRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function doctor(args: string[]): Promise<DoctorRun> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [doctorBin, "doctor", ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function doctor(args: string[]): Promise<BinRun> {
+  return runPulumiEnforce(["doctor", ...args]);
 }
 
 const UPLOADED = "the JWKS that would be uploaded (the API server's /openid/v1/jwks)";

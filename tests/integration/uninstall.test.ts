@@ -1,7 +1,4 @@
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
-import * as path from "node:path";
-import { promisify } from "node:util";
 import type { EnforceSection } from "../../local/platform-services";
 import { WebhookLeftError } from "../../provider/errors";
 import { createImplementation } from "../../provider/impl";
@@ -19,22 +16,13 @@ import {
   emulatorPlatform,
   eventually,
   kubectl,
-  repoRoot,
   startOwnEnv,
   stopOwnEnv,
   type OwnEnv,
 } from "../support/env";
 import { flatOutputs } from "../support/connection-fixtures";
+import { runPulumiEnforce, type BinRun } from "../support/bin";
 import { at } from "../support/fixture";
-
-const run = promisify(execFile);
-const bin = path.join(repoRoot, "bin/pulumi-enforce.js");
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * `pulumi-enforce uninstall` and `doctor`'s check for webhooks without a backend, through the
@@ -62,7 +50,7 @@ describe("pulumi-enforce uninstall and webhooks without a backend", () => {
   });
 
   /** Runs the bin; `platformEnv` sets the emulator's ENFORCE_* settings, else none is set. */
-  async function cli(args: string[], platformEnv = true): Promise<CliRun> {
+  async function cli(args: string[], platformEnv = true): Promise<BinRun> {
     const childEnv = Object.fromEntries(
       Object.entries(process.env).filter(([k]) => !k.startsWith("ENFORCE_")),
     );
@@ -73,13 +61,7 @@ describe("pulumi-enforce uninstall and webhooks without a backend", () => {
         ENFORCE_CA_FILE: enforce.caFile,
       });
     }
-    try {
-      const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: childEnv });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
+    return runPulumiEnforce(args, childEnv);
   }
   const uninstall = (args: string[] = [], platformEnv = true) =>
     cli(["uninstall", "--kubeconfig", kc(), ...args], platformEnv);
